@@ -1,0 +1,65 @@
+// Data-movement ops: Flatten, Reshape, Transpose, Concat, Identity, Dropout.
+#include "qforge/exec/op_registry.h"
+
+namespace qforge::exec {
+
+namespace {
+using Ins = std::vector<at::Tensor>;
+
+int64_t norm_axis(const ir::Node& n, int64_t axis, int64_t rank, bool allow_end = false) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a > rank || (a == rank && !allow_end))
+    op_error(n, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(rank));
+  return a;
+}
+
+std::vector<at::Tensor> reshape(const ir::Node& n, const Ins& in, OpContext&) {
+  const at::Tensor& x = input(n, in, 0);
+  const at::Tensor& s = input(n, in, 1);
+  if (!s.defined()) op_error(n, "needs a shape input");
+  at::Tensor sc = s.to(at::kCPU).to(at::kLong).contiguous();
+  std::vector<int64_t> shape(sc.data_ptr<int64_t>(), sc.data_ptr<int64_t>() + sc.numel());
+  bool allowzero = n.attrs.i("allowzero", 0) != 0;
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 0 && !allowzero) {
+      if (static_cast<int64_t>(i) >= x.dim()) op_error(n, "shape entry 0 at position " + std::to_string(i) + " has no input dim to copy");
+      shape[i] = x.size(static_cast<int64_t>(i));
+    }
+  try {
+    return {x.reshape(shape)};
+  } catch (const c10::Error&) {
+    op_error(n, "cannot reshape " + std::string(c10::str(x.sizes())) + " to " + c10::str(at::IntArrayRef(shape)));
+  }
+}
+}  // namespace
+
+void register_shape_ops(OpRegistry& r) {
+  r.add("Flatten", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    const at::Tensor& x = input(n, in, 0);
+    int64_t axis = norm_axis(n, n.attrs.i("axis", 1), x.dim(), true);
+    int64_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= x.size(d);
+    return {x.reshape({outer, outer == 0 ? 0 : -1})};
+  });
+  r.add("Reshape", reshape);
+  r.add("Transpose", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    const at::Tensor& x = input(n, in, 0);
+    std::vector<int64_t> perm;
+    for (int64_t d = x.dim() - 1; d >= 0; --d) perm.push_back(d);
+    return {x.permute(n.attrs.ints("perm", perm))};
+  });
+  r.add("Concat", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    if (in.empty()) op_error(n, "needs at least one input");
+    return {at::cat(in, norm_axis(n, n.attrs.i("axis"), in[0].dim()))};
+  });
+  r.add("Identity", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins { return {input(n, in, 0)}; });
+  // Ratio from the attribute (opset <= 10) or the optional second input (opset >= 12).
+  r.add("Dropout", [](const ir::Node& n, const Ins& in, OpContext& ctx) -> Ins {
+    if (n.outputs.size() > 1 && !n.outputs[1].empty()) op_error(n, "the mask output is not supported");
+    const at::Tensor& r = input(n, in, 1);
+    double ratio = r.defined() ? r.item<double>() : n.attrs.f("ratio", 0.5);
+    return {at::dropout(input(n, in, 0), ratio, ctx.training)};
+  });
+}
+
+}  // namespace qforge::exec
