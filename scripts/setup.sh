@@ -3,7 +3,8 @@
 # when everything is already installed.
 set -euo pipefail
 PACKAGES=(build-essential cmake ccache libtorch-dev libopenblas-dev libyaml-cpp-dev libspdlog-dev libcli11-dev
-          nlohmann-json3-dev zlib1g-dev libstb-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist)
+          nlohmann-json3-dev zlib1g-dev libstb-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist
+          libonnx-dev libonnx-testdata protobuf-compiler libprotobuf-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -73,8 +73,13 @@ std::vector<at::Tensor> GraphModule::forward(const std::vector<at::Tensor>& inpu
     } catch (const c10::Error& e) {
       throw std::runtime_error("node '" + s.node->name + "' (" + s.node->op + "): " + e.what_without_backtrace());
     }
-    for (size_t k = 0; k < s.out_slots.size() && k < outs.size(); ++k)
-      if (s.out_slots[k] >= 0) slots[s.out_slots[k]] = std::move(outs[k]);
+    for (size_t k = 0; k < s.out_slots.size(); ++k) {
+      if (s.out_slots[k] < 0) continue;
+      if (k >= outs.size() || !outs[k].defined())
+        throw std::runtime_error("node '" + s.node->name + "' (" + s.node->op + "): output " + std::to_string(k) + " ('" +
+                                 s.node->outputs[k] + "') is not supported");
+      slots[s.out_slots[k]] = std::move(outs[k]);
+    }
     for (int i : s.release) slots[i].reset();
   }
   std::vector<at::Tensor> out;
@@ -108,18 +113,14 @@ void GraphModule::load_state(const std::map<std::string, at::Tensor>& values) {
     if (!values.count(name)) throw std::runtime_error("state is missing '" + name + "'");
 }
 
-std::vector<at::Tensor> GraphModule::decay_parameters() const {
-  std::vector<at::Tensor> out;
-  for (const auto& [name, t] : state_)
-    if (t.requires_grad() && t.dim() > 1) out.push_back(t);
-  return out;
-}
-
-std::vector<at::Tensor> GraphModule::no_decay_parameters() const {
-  std::vector<at::Tensor> out;
-  for (const auto& [name, t] : state_)
-    if (t.requires_grad() && t.dim() <= 1) out.push_back(t);
-  return out;
+int GraphModule::freeze_batchnorm() {
+  int n = 0;
+  for (ir::Node& node : graph_.nodes)
+    if (node.op == "BatchNormalization" && node.attrs.i("frozen", 0) == 0) {
+      node.attrs.set("frozen", int64_t{1});
+      ++n;
+    }
+  return n;
 }
 
 }  // namespace qforge::exec

@@ -17,7 +17,8 @@ std::vector<at::Tensor> clip(const ir::Node& n, const Ins& in, OpContext&) {
   else if (n.attrs.has("min")) l = n.attrs.f("min");
   if (hi.defined()) h = hi.item();
   else if (n.attrs.has("max")) h = n.attrs.f("max");
-  if (l && h && l->toDouble() == 0.0) return {at::hardtanh(x, 0.0, h->toDouble())};  // ReLU6-like, fast path
+  if (!l && !h) return {x};
+  if (l && h && l->toDouble() == 0.0 && x.is_floating_point()) return {at::hardtanh(x, 0.0, h->toDouble())};  // ReLU6-like, fast path
   return {at::clamp(x, l, h)};
 }
 

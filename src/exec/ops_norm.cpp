@@ -16,6 +16,7 @@ std::vector<at::Tensor> batchnorm(const ir::Node& n, const std::vector<at::Tenso
   double eps = n.attrs.f("epsilon", 1e-5);
   // ONNX: running = running * momentum + batch * (1 - momentum); torch's momentum is the other weight.
   double momentum = 1.0 - n.attrs.f("momentum", 0.9);
+  if (n.attrs.i("training_mode", 0) != 0) op_error(n, "training_mode=1 (statistics outputs) is not supported");
   bool training = ctx.training && n.attrs.i("frozen", 0) == 0;
   return {at::batch_norm(x, scale, bias, mean, var, training, momentum, eps, /*cudnn_enabled=*/true)};
 }

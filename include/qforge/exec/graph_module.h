@@ -28,9 +28,9 @@ class GraphModule : public torch::nn::Module {
   const std::map<std::string, at::Tensor>& state() const { return state_; }
   void load_state(const std::map<std::string, at::Tensor>& values);  // copies; names/shapes must match
 
-  // Parameters split the usual way: weight decay for weights, none for BatchNorm and biases (dim <= 1).
-  std::vector<at::Tensor> decay_parameters() const;
-  std::vector<at::Tensor> no_decay_parameters() const;
+  // Stops BatchNorm statistics from updating in training mode (BN then normalizes with its
+  // running statistics), as QAT does after some epochs. Returns how many nodes it froze.
+  int freeze_batchnorm();
 
  private:
   struct Step {

@@ -1,0 +1,74 @@
+#include "tensor_proto.h"
+
+#include "qforge/onnx/onnx_io.h"
+
+namespace qforge::onnx_io {
+
+using TP = onnx::TensorProto;
+
+int32_t onnx_elem_type(ir::DType t) {
+  switch (t) {
+    case ir::DType::Float32: return TP::FLOAT;
+    case ir::DType::Float64: return TP::DOUBLE;
+    case ir::DType::Int64: return TP::INT64;
+    case ir::DType::Int32: return TP::INT32;
+    case ir::DType::Int8: return TP::INT8;
+    case ir::DType::UInt8: return TP::UINT8;
+    case ir::DType::Bool: return TP::BOOL;
+  }
+  return TP::UNDEFINED;
+}
+
+ir::DType ir_dtype(int32_t e, const std::string& what) {
+  switch (e) {
+    case TP::FLOAT: return ir::DType::Float32;
+    case TP::DOUBLE: return ir::DType::Float64;
+    case TP::INT64: return ir::DType::Int64;
+    case TP::INT32: return ir::DType::Int32;
+    case TP::INT8: return ir::DType::Int8;
+    case TP::UINT8: return ir::DType::UInt8;
+    case TP::BOOL: return ir::DType::Bool;
+    default: throw OnnxError(what + ": unsupported ONNX data type " + std::to_string(e));
+  }
+}
+
+ir::Tensor from_proto(const TP& t, const std::string& what) {
+  if (t.data_location() == TP::EXTERNAL) throw OnnxError(what + ": external tensor data is not supported");
+  std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
+  for (int64_t d : shape)
+    if (d < 0) throw OnnxError(what + ": negative dimension in tensor shape");
+  ir::Tensor out(ir_dtype(t.data_type(), what), shape);
+  const size_t n = static_cast<size_t>(out.numel());
+  auto size_error = [&](size_t got) {
+    return OnnxError(what + ": holds " + std::to_string(got) + " values but its shape " + ir::shape_str(shape) + " needs " +
+                     std::to_string(n));
+  };
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != out.bytes.size()) throw size_error(t.raw_data().size() / ir::dtype_size(out.dtype));
+    std::memcpy(out.bytes.data(), t.raw_data().data(), out.bytes.size());
+    return out;
+  }
+  auto copy = [&](const auto& field, auto* dst) {
+    if (static_cast<size_t>(field.size()) != n) throw size_error(static_cast<size_t>(field.size()));
+    for (size_t i = 0; i < n; ++i) dst[i] = static_cast<std::remove_pointer_t<decltype(dst)>>(field.Get(static_cast<int>(i)));
+  };
+  switch (out.dtype) {
+    case ir::DType::Float32: copy(t.float_data(), out.data<float>()); break;
+    case ir::DType::Float64: copy(t.double_data(), out.data<double>()); break;
+    case ir::DType::Int64: copy(t.int64_data(), out.data<int64_t>()); break;
+    case ir::DType::Int32: copy(t.int32_data(), out.data<int32_t>()); break;
+    case ir::DType::Int8: copy(t.int32_data(), out.data<int8_t>()); break;
+    case ir::DType::UInt8:
+    case ir::DType::Bool: copy(t.int32_data(), out.data<uint8_t>()); break;
+  }
+  return out;
+}
+
+void to_proto(const ir::Tensor& t, const std::string& name, TP* out) {
+  out->set_name(name);
+  out->set_data_type(onnx_elem_type(t.dtype));
+  for (int64_t d : t.shape) out->add_dims(d);
+  out->set_raw_data(std::string(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size()));
+}
+
+}  // namespace qforge::onnx_io
