@@ -1,0 +1,19 @@
+// The FakeQuant graph op: FakeQuant(x, <method params...>, initialized) -> x_q.
+// Its attributes record the quantizer configuration so a graph is self-describing.
+#pragma once
+#include "qforge/ir/graph.h"
+#include "qforge/quant/method.h"
+
+namespace qforge::quant {
+
+constexpr const char* kFakeQuantOp = "FakeQuant";
+
+void config_to_attrs(const QuantizerConfig& c, Role r, ir::Attributes& a);
+QuantizerConfig config_from_node(const ir::Node& n);
+Role role_of(const ir::Node& n);
+
+// Registers the built-in methods and the FakeQuant op kernel with the executor. Idempotent;
+// call before building a GraphModule from a graph that may hold FakeQuant nodes.
+void register_quantization();
+
+}  // namespace qforge::quant

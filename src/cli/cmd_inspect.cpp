@@ -1,0 +1,47 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "model_arg.h"
+#include "qforge/exec/layer_costs.h"
+
+namespace qforge::cli {
+
+Command add_inspect(CLI::App& app) {
+  auto* c = app.add_subcommand("inspect", "Show a model's layers, shapes, parameters, MACs and size.");
+  struct Args {
+    std::string model;
+    std::vector<std::string> overrides;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  c->add_option("model", a->model, "a checkpoint, a recipe YAML (its model with fresh weights) or zoo:NAME")->required();
+  c->add_option("overrides", a->overrides, "recipe overrides for a recipe or zoo:NAME, e.g. model.in_channels=3 model.input_size=[32,32]");
+  c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
+  return [a] {
+    ModelArg m = resolve_model(a->model, a->overrides);
+    std::vector<exec::LayerCost> costs = exec::layer_costs(m.graph);
+    int64_t params = m.graph.parameter_count(), macs = 0, bytes = 0;
+    for (const auto& l : costs) macs += l.macs;
+    for (const auto& [name, t] : m.graph.initializers) bytes += static_cast<int64_t>(t.bytes.size());
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& l : costs)
+      layers.push_back({{"node", l.node}, {"op", l.op}, {"output_shape", l.out_shape}, {"params", l.params}, {"macs", l.macs}});
+    const ir::ValueInfo& in = m.graph.inputs.at(0);
+    nlohmann::json res = {{"model", m.graph.name}, {"input", in.shape}, {"nodes", m.graph.nodes.size()},
+                          {"parameters", params}, {"macs", macs}, {"size_bytes", bytes}, {"layers", layers}};
+    if (a->json) {
+      std::printf("%s\n", res.dump().c_str());
+      return 0;
+    }
+    std::printf("%-36s %-20s %-18s %10s %14s\n", "node", "op", "output (N=1)", "params", "MACs");
+    for (const auto& l : costs)
+      std::printf("%-36s %-20s %-18s %10lld %14lld\n", l.node.c_str(), l.op.c_str(), ir::shape_str(l.out_shape).c_str(),
+                  (long long)l.params, (long long)l.macs);
+    std::printf("\n%s: input %s, %zu nodes, %lld parameters, %.2f MMACs per image, %.1f KiB of weights and buffers\n",
+                m.graph.name.c_str(), ir::shape_str(in.shape).c_str(), m.graph.nodes.size(), (long long)params, macs / 1e6,
+                bytes / 1024.0);
+    return 0;
+  };
+}
+
+}  // namespace qforge::cli

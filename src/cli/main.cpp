@@ -1,0 +1,36 @@
+// qforge: compress neural networks and deploy them. Thin: parse, call a pipeline, print.
+#include <cstdio>
+#include <exception>
+#include <map>
+
+#include "commands.h"
+#include "qforge/quant/fake_quant_node.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"qforge: train, compress and deploy neural networks.\n"
+               "Every command prints progress on stderr; --json prints its result as one JSON object on the last stdout line."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "qforge 0.1.0");
+  std::map<CLI::App*, qforge::cli::Command> commands;
+  auto add = [&](qforge::cli::Command (*f)(CLI::App&)) {
+    size_t before = app.get_subcommands({}).size();
+    qforge::cli::Command c = f(app);
+    commands[app.get_subcommands({}).at(before)] = c;
+  };
+  add(qforge::cli::add_train);
+  add(qforge::cli::add_eval);
+  add(qforge::cli::add_inspect);
+  add(qforge::cli::add_export);
+  add(qforge::cli::add_infer);
+  add(qforge::cli::add_bench);
+  CLI11_PARSE(app, argc, argv);
+  qforge::quant::register_quantization();  // so quantized checkpoints load everywhere
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed()) return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "qforge: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,134 @@
+#include "qforge/quant/insert.h"
+
+#include <stdexcept>
+
+#include "qforge/quant/fake_quant_node.h"
+
+namespace qforge::quant {
+
+namespace {
+bool is_layer(const ir::Node& n) { return n.op == "Conv" || n.op == "Gemm" || n.op == "MatMul"; }
+
+// Merges `over` onto a copy of `base` (one level deep: quantizer sections are flat maps).
+YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
+  YAML::Node out = base ? YAML::Clone(base) : YAML::Node(YAML::NodeType::Map);
+  if (over)
+    for (const auto& kv : over) out[kv.first.as<std::string>()] = YAML::Clone(kv.second);
+  return out;
+}
+
+// Activations from a ReLU or a clip at zero are non-negative: an unsigned grid wastes no level.
+bool non_negative(const ir::Graph& g, const std::string& value) {
+  const ir::Node* p = g.producer(value);
+  if (!p) return false;
+  if (p->op == "Relu") return true;
+  if (p->op == "Clip" && p->inputs.size() > 1 && g.is_initializer(p->inputs[1]))
+    return g.initializers.at(p->inputs[1]).to_floats().at(0) >= 0.f;
+  if (p->op == "MaxPool" || p->op == "AveragePool" || p->op == "GlobalAveragePool" || p->op == "Flatten" ||
+      p->op == "Reshape" || p->op == "Identity")
+    return non_negative(g, p->inputs.at(0));
+  return false;
+}
+
+// Adds the quantizer's parameters and node; returns the quantized value's name.
+std::string add_quantizer(ir::Graph& g, std::vector<ir::Node>& new_nodes, const std::string& node_name,
+                          const std::string& value, const QuantizerConfig& c, Role r, const std::vector<int64_t>& shape) {
+  const QuantMethod& m = method(c.method);
+  ir::Node q;
+  q.name = node_name;
+  q.op = kFakeQuantOp;
+  q.inputs.push_back(value);
+  for (ParamSpec& p : m.params(c, r, shape)) {
+    std::string pname = node_name + "." + p.suffix;
+    g.initializers[pname] = std::move(p.init);
+    if (!p.trainable) g.buffers.insert(pname);
+    q.inputs.push_back(pname);
+  }
+  std::string flag = node_name + ".initialized";
+  g.initializers[flag] = ir::Tensor::floats({}, {0.f});
+  g.buffers.insert(flag);
+  q.inputs.push_back(flag);
+  q.outputs.push_back(node_name);
+  config_to_attrs(c, r, q.attrs);
+  new_nodes.push_back(std::move(q));
+  return node_name;
+}
+}  // namespace
+
+std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig& cfg) {
+  register_quantization();
+  std::vector<size_t> layers;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].op == kFakeQuantOp) throw std::runtime_error("the model is already quantized (node '" + g.nodes[i].name + "')");
+    if (is_layer(g.nodes[i])) layers.push_back(i);
+  }
+  if (layers.empty()) throw std::runtime_error("quantize: the model has no Conv, Gemm or MatMul layer to quantize");
+  std::vector<bool> override_used(cfg.overrides.size(), false);
+  std::vector<QuantizedLayer> report;
+  std::vector<ir::Node> out;
+  size_t next_layer = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    ir::Node n = g.nodes[i];
+    if (next_layer >= layers.size() || layers[next_layer] != i) {
+      out.push_back(std::move(n));
+      continue;
+    }
+    const bool first = next_layer == 0, last = next_layer + 1 == layers.size();
+    ++next_layer;
+    bool keep = false;
+    for (const std::string& k : cfg.keep_float) keep |= k == n.name || (k == "first" && first) || (k == "last" && last);
+    YAML::Node wsec = cfg.weights.present ? cfg.weights.node : YAML::Node();
+    YAML::Node asec = cfg.activations.present ? cfg.activations.node : YAML::Node();
+    bool enable = true;
+    std::string wkey = "quantize.weights", akey = "quantize.activations";
+    for (size_t k = 0; k < cfg.overrides.size(); ++k) {
+      const LayerOverride& o = cfg.overrides[k];
+      if (!std::regex_match(n.name, o.re)) continue;
+      override_used[k] = true;
+      if (o.enable) enable = *o.enable;
+      if (o.weights) wsec = merged(wsec, o.weights), wkey = "quantize.overrides[" + std::to_string(k) + "].weights";
+      if (o.activations) asec = merged(asec, o.activations), akey = "quantize.overrides[" + std::to_string(k) + "].activations";
+    }
+    QuantizedLayer rep{n.name, n.op, "", "", 0, 0};
+    if (keep && cfg.first_last_bits > 0) {
+      YAML::Node bits;
+      bits["bits"] = cfg.first_last_bits;
+      if (wsec) wsec = merged(wsec, bits);
+      if (asec) asec = merged(asec, bits);
+      keep = false;
+    }
+    if (enable && !keep) {
+      if (wsec && n.inputs.size() > 1 && g.is_initializer(n.inputs[1])) {
+        QuantizerConfig c = resolve_quantizer(wsec, Role::Weight, wkey);
+        std::vector<int64_t> shape = g.initializers.at(n.inputs[1]).shape;
+        if (n.op == "Gemm" && n.attrs.i("transB", 0) == 0 && c.per_channel)
+          throw std::runtime_error(wkey + ".per_channel: layer '" + n.name + "' stores its weight as [in, out]; per-channel needs transB=1");
+        n.inputs[1] = add_quantizer(g, out, n.name + ".wq", n.inputs[1], c, Role::Weight, shape);
+        rep.weight_quantizer = n.name + ".wq";
+        rep.weight_bits = c.bits;
+      }
+      if (asec) {
+        YAML::Node s = asec;
+        if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, n.inputs[0]) ? "{signed: false}" : "{signed: true}"));
+        QuantizerConfig c = resolve_quantizer(s, Role::Activation, akey);
+        n.inputs[0] = add_quantizer(g, out, n.name + ".aq", n.inputs[0], c, Role::Activation, {});
+        rep.activation_quantizer = n.name + ".aq";
+        rep.activation_bits = c.bits;
+      }
+    }
+    report.push_back(rep);
+    out.push_back(std::move(n));
+  }
+  for (size_t k = 0; k < cfg.overrides.size(); ++k)
+    if (!override_used[k]) {
+      std::string names;
+      for (size_t i : layers) names += (names.empty() ? "" : ", ") + g.nodes[i].name;
+      throw std::runtime_error("quantize.overrides[" + std::to_string(k) + "].match: \"" + cfg.overrides[k].match +
+                               "\" matches no layer; layers are: " + names);
+    }
+  g.nodes = std::move(out);
+  g.validate();
+  return report;
+}
+
+}  // namespace qforge::quant

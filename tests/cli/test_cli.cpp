@@ -1,0 +1,93 @@
+// End to end through the `qforge` binary on a slice of the real Fashion-MNIST.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_helpers.h"
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+namespace {
+bool have_fashion() { return fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); }
+const std::string kQuick =
+    " data.subset=512 data.test_subset=256 train.batch_size=64 train.log_every=0 data.workers=1 ";
+}  // namespace
+
+TEST(Cli, HelpDocumentsEveryCommand) {
+  CliResult r = run_cli("--help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* c : {"train", "eval", "inspect", "bench"}) EXPECT_THAT(r.out, HasSubstr(c));
+  CliResult t = run_cli("train --help");
+  EXPECT_THAT(t.out, HasSubstr("--resume"));
+  EXPECT_THAT(t.out, HasSubstr("--json"));
+}
+
+TEST(Cli, TrainResumeEvalInspect) {
+  if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  std::string out = test_dir("lenet");
+  CliResult r = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1" + kQuick + "--out " + out + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.last_line());
+  EXPECT_EQ(j["epochs"], 1);
+  EXPECT_GT(j["test_top1"].get<double>(), 20.0);  // well above chance (10%) even after 8 steps
+  EXPECT_TRUE(fs::exists(out + "/last.ckpt"));
+  EXPECT_TRUE(fs::exists(out + "/best.ckpt"));
+  EXPECT_EQ(read_all(out + "/metrics.jsonl").find("\"epoch\":1"), 1u);
+
+  // Same out dir without --resume is refused; with --resume and more epochs it continues at epoch 2.
+  CliResult again = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1" + kQuick + "--out " + out);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("--resume"));
+  CliResult resumed = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=2" + kQuick + "--out " + out + " --resume --json");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_THAT(resumed.err, HasSubstr("resuming after epoch 1"));
+  auto jr = nlohmann::json::parse(resumed.last_line());
+  EXPECT_EQ(jr["epochs"], 2);
+  EXPECT_EQ(jr["steps"], 16);
+
+  CliResult e = run_cli("eval " + out + "/last.ckpt --subset 256 --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  auto je = nlohmann::json::parse(e.last_line());
+  EXPECT_EQ(je["count"], 256);
+  EXPECT_NEAR(je["top1"].get<double>(), jr["test_top1"].get<double>(), 1e-9);  // same model, same images
+
+  CliResult i = run_cli("inspect " + out + "/last.ckpt --json");
+  ASSERT_EQ(i.code, 0) << i.err;
+  auto ji = nlohmann::json::parse(i.last_line());
+  EXPECT_EQ(ji["parameters"], jr["parameters"]);
+  EXPECT_GT(ji["macs"].get<int64_t>(), 0);
+}
+
+TEST(Cli, BadRecipeKeyIsNamed) {
+  CliResult r = run_cli("train recipes/lenet5-fashion-mnist.yaml train.optimzer.lr=0.1 --out " + test_dir("bad"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("train.optimzer"));
+  EXPECT_THAT(r.err, HasSubstr("unknown key"));
+}
+
+TEST(Cli, NanLossStopsWithStepAndCheckpoint) {
+  if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  CliResult r = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1 train.optimizer.lr=1.0e+30 train.optimizer.momentum=0 train.optimizer.nesterov=false" +
+                        kQuick + "--out " + test_dir("nan"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("at step"));
+  EXPECT_THAT(r.err, HasSubstr("last good checkpoint"));
+}
+
+TEST(Cli, CorruptCheckpointIsNamed) {
+  std::string dir = test_dir("corrupt");
+  { std::ofstream(dir + "/x.ckpt") << "garbage"; }
+  CliResult r = run_cli("eval " + dir + "/x.ckpt");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir + "/x.ckpt"));
+}
+
+TEST(Cli, InspectZooAndBenchStep) {
+  CliResult i = run_cli("inspect zoo:resnet20");
+  ASSERT_EQ(i.code, 0) << i.err;
+  EXPECT_THAT(i.out, HasSubstr("layer3"));
+  CliResult b = run_cli("bench step zoo:lenet5 train.batch_size=8 --steps 2 --warmup 1 --json");
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_GT(nlohmann::json::parse(b.last_line())["median_ms"].get<double>(), 0.0);
+}
