@@ -73,8 +73,11 @@ QuantizeConfig parse_quantize(const YAML::Node& node) {
         fail(ok + ".match", "invalid regular expression \"" + o.match + "\": " + e.what());
       }
       if (ov[i]["enable"]) o.enable = scalar<bool>(ov[i]["enable"], ok + ".enable", "true or false");
-      if (ov[i]["weights"]) o.weights = YAML::Clone(ov[i]["weights"]);
-      if (ov[i]["activations"]) o.activations = YAML::Clone(ov[i]["activations"]);
+      for (auto [name, dst] : {std::pair{"weights", &o.weights}, std::pair{"activations", &o.activations}}) {
+        if (!ov[i][name]) continue;
+        if (!ov[i][name].IsMap()) fail(ok + "." + name, "expected a map such as {bits: 2}");
+        *dst = YAML::Clone(ov[i][name]);
+      }
       c.overrides.push_back(std::move(o));
     }
   }

@@ -11,8 +11,8 @@ bool is_layer(const ir::Node& n) { return n.op == "Conv" || n.op == "Gemm" || n.
 
 // Merges `over` onto a copy of `base` (one level deep: quantizer sections are flat maps).
 YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
-  YAML::Node out = base ? YAML::Clone(base) : YAML::Node(YAML::NodeType::Map);
-  if (over)
+  YAML::Node out = base.IsMap() ? YAML::Clone(base) : YAML::Node(YAML::NodeType::Map);
+  if (over.IsMap())
     for (const auto& kv : over) out[kv.first.as<std::string>()] = YAML::Clone(kv.second);
   return out;
 }
@@ -86,19 +86,19 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
       if (!std::regex_match(n.name, o.re)) continue;
       override_used[k] = true;
       if (o.enable) enable = *o.enable;
-      if (o.weights) wsec = merged(wsec, o.weights), wkey = "quantize.overrides[" + std::to_string(k) + "].weights";
-      if (o.activations) asec = merged(asec, o.activations), akey = "quantize.overrides[" + std::to_string(k) + "].activations";
+      if (o.weights.IsMap()) wsec = merged(wsec, o.weights), wkey = "quantize.overrides[" + std::to_string(k) + "].weights";
+      if (o.activations.IsMap()) asec = merged(asec, o.activations), akey = "quantize.overrides[" + std::to_string(k) + "].activations";
     }
     QuantizedLayer rep{n.name, n.op, "", "", 0, 0};
     if (keep && cfg.first_last_bits > 0) {
       YAML::Node bits;
       bits["bits"] = cfg.first_last_bits;
-      if (wsec) wsec = merged(wsec, bits);
-      if (asec) asec = merged(asec, bits);
+      if (wsec.IsMap()) wsec = merged(wsec, bits);
+      if (asec.IsMap()) asec = merged(asec, bits);
       keep = false;
     }
     if (enable && !keep) {
-      if (wsec && n.inputs.size() > 1 && g.is_initializer(n.inputs[1])) {
+      if (wsec.IsMap() && n.inputs.size() > 1 && g.is_initializer(n.inputs[1])) {
         QuantizerConfig c = resolve_quantizer(wsec, Role::Weight, wkey);
         std::vector<int64_t> shape = g.initializers.at(n.inputs[1]).shape;
         if (n.op == "Gemm" && n.attrs.i("transB", 0) == 0 && c.per_channel)
@@ -107,7 +107,7 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
         rep.weight_quantizer = n.name + ".wq";
         rep.weight_bits = c.bits;
       }
-      if (asec) {
+      if (asec.IsMap()) {
         YAML::Node s = asec;
         if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, n.inputs[0]) ? "{signed: false}" : "{signed: true}"));
         QuantizerConfig c = resolve_quantizer(s, Role::Activation, akey);
