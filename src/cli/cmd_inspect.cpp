@@ -2,12 +2,41 @@
 
 #include "commands.h"
 #include "model_arg.h"
-#include "qforge/exec/layer_costs.h"
+#include "qforge/ir/shape_inference.h"
+#include "qforge/quant/describe.h"
 
 namespace qforge::cli {
 
+namespace {
+// scale / zero point as one number or "min..max" over channels.
+std::string brief(const nlohmann::json& v) {
+  char buf[64];
+  if (v.is_number()) std::snprintf(buf, sizeof buf, "%.4g", v.get<double>());
+  else std::snprintf(buf, sizeof buf, "%.4g..%.4g", v["min"].get<double>(), v["max"].get<double>());
+  return buf;
+}
+
+void print_quantizers(const nlohmann::json& qs) {
+  std::printf("\n%-30s %-11s %-10s %4s %-11s %-8s %s\n", "quantizer", "role", "method", "bits", "granularity", "grid",
+              "state");
+  for (const auto& q : qs) {
+    std::string state;
+    if (q.contains("scale")) state += "scale " + brief(q["scale"]);
+    if (q.contains("zero_point")) state += ", zero point " + brief(q["zero_point"]);
+    if (q.contains("levels")) {
+      state += state.empty() ? "levels" : ", levels";
+      for (const auto& l : q["levels"]) state += " " + brief(l);
+    }
+    if (!q["initialized"].get<bool>()) state += " (not yet initialized)";
+    std::printf("%-30s %-11s %-10s %4d %-11s %-8s %s\n", q["node"].get<std::string>().c_str(),
+                q["role"].get<std::string>().c_str(), q["method"].get<std::string>().c_str(), q["bits"].get<int>(),
+                q["granularity"].get<std::string>().c_str(), q["grid"].get<std::string>().c_str(), state.c_str());
+  }
+}
+}  // namespace
+
 Command add_inspect(CLI::App& app) {
-  auto* c = app.add_subcommand("inspect", "Show a model's layers, shapes, parameters, MACs and size.");
+  auto* c = app.add_subcommand("inspect", "Show a model's layers, shapes, parameters, MACs, size and quantizers.");
   struct Args {
     std::string model;
     std::vector<std::string> overrides;
@@ -19,7 +48,7 @@ Command add_inspect(CLI::App& app) {
   c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
   return [a] {
     ModelArg m = resolve_model(a->model, a->overrides);
-    std::vector<exec::LayerCost> costs = exec::layer_costs(m.graph);
+    std::vector<ir::LayerCost> costs = ir::layer_costs(m.graph, 1);
     int64_t params = m.graph.parameter_count(), macs = 0, bytes = 0;
     for (const auto& l : costs) macs += l.macs;
     for (const auto& [name, t] : m.graph.initializers) bytes += static_cast<int64_t>(t.bytes.size());
@@ -29,6 +58,8 @@ Command add_inspect(CLI::App& app) {
     const ir::ValueInfo& in = m.graph.inputs.at(0);
     nlohmann::json res = {{"model", m.graph.name}, {"input", in.shape}, {"nodes", m.graph.nodes.size()},
                           {"parameters", params}, {"macs", macs}, {"size_bytes", bytes}, {"layers", layers}};
+    const nlohmann::json quantizers = quant::describe_quantizers(m.graph);
+    if (!quantizers.empty()) res["quantizers"] = quantizers;
     if (a->json) {
       std::printf("%s\n", res.dump().c_str());
       return 0;
@@ -40,6 +71,7 @@ Command add_inspect(CLI::App& app) {
     std::printf("\n%s: input %s, %zu nodes, %lld parameters, %.2f MMACs per image, %.1f KiB of weights and buffers\n",
                 m.graph.name.c_str(), ir::shape_str(in.shape).c_str(), m.graph.nodes.size(), (long long)params, macs / 1e6,
                 bytes / 1024.0);
+    if (!quantizers.empty()) print_quantizers(quantizers);
     return 0;
   };
 }

@@ -1,26 +1,46 @@
+// DataLoader: worker threads build batches (gather rows, augment, normalize) ahead of the consumer
+// into a bounded map keyed by batch index; next() hands them out in index order.
 #include "qforge/data/loader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
+
+#include "rng.h"
 
 namespace qforge::data {
 
-namespace {
-// A distinct, reproducible stream per (seed, epoch, batch).
-uint64_t mix(uint64_t a, uint64_t b) {
-  uint64_t x = a * 0x9E3779B97F4A7C15ULL ^ (b + 0x632BE59BD9B4E019ULL + (a << 6) + (a >> 2));
-  x ^= x >> 31;
-  return x * 0xBF58476D1CE4E5B9ULL;
-}
-}  // namespace
-
 DataLoader::DataLoader(const Dataset& d, LoaderOptions o) : data_(d), opt_(std::move(o)) {
-  if (opt_.batch_size < 1) throw DataError("batch size must be >= 1");
+  const std::string who = "data loader (" + (d.name.empty() ? std::string("unnamed dataset") : d.name) + ")";
+  if (!d.images.defined() || d.images.dim() != 4 || d.images.scalar_type() != at::kByte)
+    throw DataError(who + ": images must be uint8 [N, C, H, W], got " +
+                    (d.images.defined() ? std::string(c10::toString(d.images.scalar_type())) + " " + c10::str(d.images.sizes())
+                                        : "undefined"));
+  if (!d.labels.defined() || d.labels.dim() != 1 || d.labels.size(0) != d.images.size(0) ||
+      !at::isIntegralType(d.labels.scalar_type(), false))
+    throw DataError(who + ": labels must be integers [N] with N = " + std::to_string(d.images.size(0)) + ", got " +
+                    (d.labels.defined() ? std::string(c10::toString(d.labels.scalar_type())) + " " + c10::str(d.labels.sizes())
+                                        : "undefined"));
+  if (opt_.batch_size < 1) throw DataError(who + ": batch size must be >= 1, got " + std::to_string(opt_.batch_size));
+  if (opt_.workers < 0) throw DataError(who + ": workers must be >= 0, got " + std::to_string(opt_.workers));
+  if (opt_.transforms.crop_padding < 0)
+    throw DataError(who + ": crop padding must be >= 0, got " + std::to_string(opt_.transforms.crop_padding));
+  opt_.prefetch = std::max(opt_.prefetch, 1);
   data_.images = data_.images.contiguous();
-  if (opt_.transforms.mean.empty()) {
+  data_.labels = data_.labels.to(at::kLong).contiguous();
+  TransformOptions& t = opt_.transforms;
+  if (t.mean.empty() && t.std.empty()) {
     NormalizeStats s = default_normalization(d.name, d.images.size(1));
-    opt_.transforms.mean = s.mean;
-    opt_.transforms.std = s.std;
+    t.mean = s.mean;
+    t.std = s.std;
+  }
+  // Dry run on an empty batch: checks the crop size against the (resized) image and mean/std counts.
+  try {
+    normalize(resize_center_crop(at::empty({0, d.images.size(1), d.images.size(2), d.images.size(3)}, at::kByte), t.resize,
+                                 t.center_crop),
+              t.mean, t.std);
+  } catch (const DataError& e) {
+    throw DataError(who + ": " + e.what());
   }
   start_epoch(0);
 }
@@ -47,15 +67,23 @@ void DataLoader::start_epoch(int64_t epoch) {
   epoch_ = epoch;
   order_.resize(static_cast<size_t>(data_.size()));
   std::iota(order_.begin(), order_.end(), 0);
-  if (opt_.shuffle) {
-    std::mt19937_64 rng(mix(opt_.seed, static_cast<uint64_t>(epoch)));
-    std::shuffle(order_.begin(), order_.end(), rng);
+  if (opt_.shuffle) {  // Fisher-Yates, seeded by (seed, epoch) only
+    std::mt19937_64 rng(detail::mix_seed(opt_.seed, static_cast<uint64_t>(epoch)));
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[detail::uniform_below(rng, i)]);
   }
+  std::lock_guard<std::mutex> l(mu_);
   ready_.clear();
   error_ = nullptr;
+  error_index_ = -1;
   next_to_build_ = next_to_deliver_ = 0;
   stopping_ = false;
-  for (int i = 0; i < opt_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+  launched_ = false;
+}
+
+void DataLoader::launch() {
+  launched_ = true;
+  const int64_t n = std::min<int64_t>(opt_.workers, num_batches());
+  for (int64_t i = 0; i < n; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
 
 Batch DataLoader::make_batch(int64_t index) const {
@@ -71,17 +99,18 @@ Batch DataLoader::make_batch(int64_t index) const {
   int64_t* dl = b.labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t k = order_[static_cast<size_t>(begin + i)];
-    std::memcpy(dst + i * row, src + k * row, static_cast<size_t>(row));
+    if (row) std::memcpy(dst + i * row, src + k * row, static_cast<size_t>(row));
     dl[i] = lab[k];
   }
   const TransformOptions& t = opt_.transforms;
+  std::mt19937_64 rng(detail::mix_seed(detail::mix_seed(opt_.seed, static_cast<uint64_t>(epoch_)), static_cast<uint64_t>(index)));
   if (opt_.augment) {
-    std::mt19937_64 rng(mix(mix(opt_.seed, static_cast<uint64_t>(epoch_)), static_cast<uint64_t>(index)));
-    img = random_crop(img, t.crop_padding, rng);
+    if (t.crop_padding > 0) img = random_crop(img, t.crop_padding, rng);
     if (t.hflip) img = random_hflip(img, rng);
   }
   img = resize_center_crop(img, t.resize, t.center_crop);
   b.images = normalize(img, t.mean, t.std);
+  if (opt_.batch_transform) opt_.batch_transform(b, rng);
   return b;
 }
 
@@ -91,17 +120,27 @@ void DataLoader::worker_loop() {
     int64_t index;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stopping_ || next_to_build_ >= total || next_to_build_ - next_to_deliver_ < opt_.prefetch; });
-      if (stopping_ || next_to_build_ >= total || error_) return;
+      cv_.wait(l, [&] {
+        return stopping_ || error_ || next_to_build_ >= total || next_to_build_ - next_to_deliver_ < opt_.prefetch;
+      });
+      if (stopping_ || error_ || next_to_build_ >= total) return;
       index = next_to_build_++;
     }
+    Batch b;
+    std::exception_ptr e;
     try {
-      Batch b = make_batch(index);
-      std::lock_guard<std::mutex> l(mu_);
-      ready_[index] = std::move(b);
+      b = make_batch(index);
     } catch (...) {
+      e = std::current_exception();
+    }
+    {
       std::lock_guard<std::mutex> l(mu_);
-      error_ = std::current_exception();
+      if (!e) {
+        ready_.emplace(index, std::move(b));
+      } else if (!error_ || index < error_index_) {  // keep the earliest failing batch: deterministic
+        error_ = e;
+        error_index_ = index;
+      }
     }
     cv_.notify_all();
   }
@@ -109,14 +148,16 @@ void DataLoader::worker_loop() {
 
 bool DataLoader::next(Batch& out) {
   if (next_to_deliver_ >= num_batches()) return false;
-  if (threads_.empty()) {  // inline mode
-    out = make_batch(next_to_deliver_++);
+  if (opt_.workers == 0) {  // inline mode; a failing batch fails again on the next call
+    out = make_batch(next_to_deliver_);
+    ++next_to_deliver_;
     return true;
   }
+  if (!launched_) launch();
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return error_ || ready_.count(next_to_deliver_); });
-  if (error_) std::rethrow_exception(error_);
+  cv_.wait(l, [&] { return ready_.count(next_to_deliver_) || (error_ && error_index_ == next_to_deliver_); });
   auto it = ready_.find(next_to_deliver_);
+  if (it == ready_.end()) std::rethrow_exception(error_);
   out = std::move(it->second);
   ready_.erase(it);
   ++next_to_deliver_;

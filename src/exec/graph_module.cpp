@@ -55,9 +55,7 @@ GraphModule::GraphModule(ir::Graph graph) : graph_(std::move(graph)) {
     if (!keep.count(i)) plan_[step].release.push_back(i);
 }
 
-std::vector<at::Tensor> GraphModule::forward(const std::vector<at::Tensor>& inputs) { return forward_observed(inputs, {}); }
-
-std::vector<at::Tensor> GraphModule::forward_observed(const std::vector<at::Tensor>& inputs, const Observer& observe) {
+std::vector<at::Tensor> GraphModule::forward(const std::vector<at::Tensor>& inputs) {
   if (inputs.size() != input_slots_.size())
     throw std::runtime_error("graph '" + graph_.name + "' takes " + std::to_string(input_slots_.size()) +
                              " inputs, got " + std::to_string(inputs.size()));
@@ -75,7 +73,6 @@ std::vector<at::Tensor> GraphModule::forward_observed(const std::vector<at::Tens
     } catch (const c10::Error& e) {
       throw std::runtime_error("node '" + s.node->name + "' (" + s.node->op + "): " + e.what_without_backtrace());
     }
-    if (observe) observe(*s.node, args, outs);
     for (size_t k = 0; k < s.out_slots.size(); ++k) {
       if (s.out_slots[k] < 0) continue;
       if (k >= outs.size() || !outs[k].defined())

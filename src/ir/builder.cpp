@@ -37,8 +37,12 @@ void GraphBuilder::output(const std::string& value, const std::string& name) {
     g_.outputs.push_back({value, DType::Float32, {}});
     return;
   }
-  // Rename through an Identity so the graph output has the requested name.
-  Node n{unique(scoped(name)), "Identity", {value}, {unique(name)}, {}};
+  // Rename through an Identity so the graph output has the requested name. The value name is
+  // claimed first (so it is exactly `name` when free); the Identity node may carry the same name
+  // (node and value names are separate namespaces in ONNX).
+  std::string out = unique(name);
+  std::string node_name = scoped(name) == out ? out : unique(scoped(name));
+  Node n{node_name, "Identity", {value}, {out}, {}};
   g_.nodes.push_back(n);
   g_.outputs.push_back({n.outputs[0], DType::Float32, {}});
 }

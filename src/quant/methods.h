@@ -4,6 +4,6 @@
 
 #include "qforge/quant/method.h"
 
-namespace qforge::quant {
-
-}  // namespace qforge::quant
+#include "methods_binary.h"
+#include "methods_learned.h"
+#include "methods_uniform.h"

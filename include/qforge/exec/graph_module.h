@@ -3,7 +3,6 @@
 #pragma once
 #include <torch/nn/module.h>
 
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,10 +18,6 @@ class GraphModule : public torch::nn::Module {
   explicit GraphModule(ir::Graph graph);
 
   std::vector<at::Tensor> forward(const std::vector<at::Tensor>& inputs);
-  // forward, calling `observe` with each node, its inputs and its outputs as they are computed.
-  using Observer =
-      std::function<void(const ir::Node&, const std::vector<at::Tensor>& inputs, const std::vector<at::Tensor>& outputs)>;
-  std::vector<at::Tensor> forward_observed(const std::vector<at::Tensor>& inputs, const Observer& observe);
   at::Tensor forward(const at::Tensor& input);  // single-input, single-output graphs
 
   // The graph with current weights and statistics written back into its initializers.

@@ -1,0 +1,69 @@
+// Shape-preserving ops (activations, Identity, Dropout, Softmax, FakeQuant) and the broadcasting
+// binary arithmetic ops Add, Sub, Mul, Div.
+#include "shape_rules.h"
+
+namespace qforge::ir::shape {
+
+namespace {
+
+std::vector<ValueInfo> unary(const Ctx& c) {
+  c.arity(1, 1);
+  return {info(c.in(0).dtype, c.shape(0))};
+}
+
+std::vector<ValueInfo> clip(const Ctx& c) {
+  c.arity(1, 3);
+  for (size_t k = 1; k < 3; ++k)
+    if (c.has(k) && numel(c.shape(k)) != 1)
+      c.fail(std::string(k == 1 ? "min " : "max ") + str(c.shape(k)) + " must be a scalar");
+  return {info(c.in(0).dtype, c.shape(0))};
+}
+
+std::vector<ValueInfo> prelu(const Ctx& c) {
+  c.arity(2, 2);
+  const std::vector<int64_t>&x = c.shape(0), &slope = c.shape(1);
+  if (!broadcasts_to(slope, x)) c.fail("slope " + str(slope) + " does not broadcast to input " + str(x));
+  return {info(c.in(0).dtype, x)};
+}
+
+std::vector<ValueInfo> dropout(const Ctx& c) {
+  c.arity(1, 3);  // data, ratio, training_mode
+  return {info(c.in(0).dtype, c.shape(0)), info(DType::Bool, c.shape(0))};
+}
+
+std::vector<ValueInfo> softmax(const Ctx& c) {
+  c.arity(1, 1);
+  const std::vector<int64_t>& x = c.shape(0);
+  axis(c, c.attrs().i("axis", -1), static_cast<int64_t>(x.size()));
+  return {info(c.in(0).dtype, x)};
+}
+
+std::vector<ValueInfo> arithmetic(const Ctx& c) {
+  c.arity(2, 2);
+  const ValueInfo &a = c.in(0), &b = c.in(1);
+  if (a.dtype != b.dtype)
+    c.fail(std::string("operand types differ: ") + dtype_name(a.dtype) + " " + str(a.shape) + " and " +
+           dtype_name(b.dtype) + " " + str(b.shape));
+  return {info(a.dtype, broadcast(c, a.shape, b.shape))};
+}
+
+// The quantization pass's FakeQuant(x, params..., initialized): same shape and type as x.
+std::vector<ValueInfo> fake_quant(const Ctx& c) {
+  if (c.num_inputs() < 1) c.fail("takes at least 1 input, got 0");
+  return {info(c.in(0).dtype, c.shape(0))};
+}
+
+}  // namespace
+
+void add_elementwise_rules(std::map<std::string, Rule>& r) {
+  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Identity"}) r[op] = unary;
+  r["Clip"] = clip;
+  r["PRelu"] = prelu;
+  r["Dropout"] = dropout;
+  r["Softmax"] = softmax;
+  r["LogSoftmax"] = softmax;
+  for (const char* op : {"Add", "Sub", "Mul", "Div"}) r[op] = arithmetic;
+  r["FakeQuant"] = fake_quant;
+}
+
+}  // namespace qforge::ir::shape

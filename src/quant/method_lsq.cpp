@@ -1,0 +1,82 @@
+// LSQ (Esser et al. 2020, "Learned Step Size Quantization") and LSQ+ (Bhalgat et al. 2020).
+//
+// LSQ: x_q = round(clamp(x / s, -Qn, Qp)) * s with a learned step s, initialized to
+// 2 <|x|> / sqrt(Qp) on the first tensor, and its gradient scaled by g = 1 / sqrt(N * Qp), where N
+// is the number of weights (per output channel when per-channel) or of features per example.
+// LSQ+: adds a learned offset for asymmetric activations (kept as a learned float zero point, the
+// form torch._fake_quantize_learnable_per_tensor_affine uses) and initializes from the first
+// batch's range: s = (max - min) / (2^b - 1), zero point = qmin - min / s.
+#include <cmath>
+
+#include "grid.h"
+#include "methods_uniform.h"
+
+namespace qforge::quant {
+
+namespace {
+class Lsq : public QuantMethod {
+ public:
+  explicit Lsq(bool plus) : plus_(plus) {}
+  std::string name() const override { return plus_ ? "lsq_plus" : "lsq"; }
+  bool supports(Role) const override { return true; }
+
+  std::vector<ParamSpec> params(const QuantizerConfig& c, Role r, const std::vector<int64_t>& shape) const override {
+    const int64_t n = c.per_channel ? shape.at(0) : 1;
+    const std::vector<int64_t> s{n};  // [1] per tensor: PyTorch's learnable ops index scale[0]
+    const bool learn_offset = plus_ && r == Role::Activation;
+    return {{"scale", ir::Tensor::floats(s, std::vector<float>(n, 1.f)), true},
+            {"zero_point", ir::Tensor(ir::DType::Float32, s), learn_offset}};
+  }
+
+  void initialize(const at::Tensor& x, const QuantizerConfig& c, Role r, std::vector<at::Tensor>& p) const override {
+    const IntRange q = int_range(c.bits, c.is_signed);
+    at::Tensor& scale = p.at(0);
+    at::Tensor& zp = p.at(1);
+    if (plus_ && r == Role::Activation) {
+      const double lo = std::min(0.0, x.min().item<double>()), hi = std::max(x.max().item<double>(), lo + 1e-6);
+      const double s = (hi - lo) / static_cast<double>(q.qmax - q.qmin);
+      scale.fill_(s);
+      zp.fill_(static_cast<double>(q.qmin) - lo / s);
+      return;
+    }
+    if (plus_ && r == Role::Weight) {  // LSQ+: s = max(|mu - 3 sigma|, |mu + 3 sigma|) / 2^(b-1)
+      at::Tensor w = c.per_channel ? x.flatten(1) : x.flatten().unsqueeze(0);
+      at::Tensor mu = w.mean(1), sd = w.std(1);
+      scale.copy_(at::maximum((mu - 3 * sd).abs(), (mu + 3 * sd).abs()).view(scale.sizes()) / std::ldexp(1.0, c.bits - 1));
+      return;
+    }
+    const double qp = static_cast<double>(q.qmax);
+    at::Tensor mean_abs = c.per_channel ? x.abs().flatten(1).mean(1) : x.abs().mean();
+    scale.copy_((2.0 * mean_abs / std::sqrt(qp)).clamp_min(1e-8).view(scale.sizes()));
+  }
+
+  at::Tensor forward(const at::Tensor& x, const QuantizerConfig& c, Role r, std::vector<at::Tensor>& p,
+                     bool) const override {
+    const IntRange q = int_range(c.bits, c.is_signed);
+    const int64_t per = c.per_channel ? x.numel() / x.size(0) : (r == Role::Weight ? x.numel() : x.numel() / x.size(0));
+    const double g = 1.0 / std::sqrt(static_cast<double>(per) * static_cast<double>(q.qmax));
+    // PyTorch's fused learnable fake-quant op (LSQ gradients for step and zero point).
+    if (c.per_channel) return at::_fake_quantize_learnable_per_channel_affine(x, p.at(0), p.at(1), 0, q.qmin, q.qmax, g);
+    return at::_fake_quantize_learnable_per_tensor_affine(x, p.at(0), p.at(1), q.qmin, q.qmax, g);
+  }
+
+  GridSpec grid(const QuantizerConfig& c, Role, const std::vector<at::Tensor>& p) const override {
+    const IntRange q = int_range(c.bits, c.is_signed);
+    GridSpec s;
+    s.qmin = q.qmin;
+    s.qmax = q.qmax;
+    s.axis = c.per_channel ? 0 : -1;
+    s.scale = p.at(0).detach().clone();
+    s.zero_point = p.at(1).detach().round().clamp(q.qmin, q.qmax);
+    return s;
+  }
+
+ private:
+  bool plus_;
+};
+}  // namespace
+
+std::shared_ptr<QuantMethod> make_lsq_method() { return std::make_shared<Lsq>(false); }
+std::shared_ptr<QuantMethod> make_lsq_plus_method() { return std::make_shared<Lsq>(true); }
+
+}  // namespace qforge::quant
