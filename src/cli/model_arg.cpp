@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "qforge/quant/config.h"
+#include "qforge/quant/fake_quant_node.h"
+#include "qforge/quant/insert.h"
 #include "qforge/train/checkpoint.h"
 #include "qforge/train/model_source.h"
 
@@ -30,6 +33,10 @@ ModelArg resolve_model(const std::string& arg, const std::vector<std::string>& o
     return m;
   }
   m.graph = train::build_graph(m.recipe.model, m.recipe.train.seed);
+  if (!m.recipe.quantize.IsNull()) {  // a QAT recipe: show / run its network with the quantizers in place
+    quant::register_quantization();
+    quant::insert_fake_quant(m.graph, quant::parse_quantize(m.recipe.quantize));
+  }
   return m;
 }
 

@@ -1,5 +1,5 @@
 // The MODEL argument of inspect/export/infer/bench: a checkpoint, an ONNX file, a recipe (its model,
-// fresh weights) or zoo:NAME.
+// fresh weights, with its quantize: section's quantizers inserted) or zoo:NAME.
 #pragma once
 #include <string>
 

@@ -1,5 +1,6 @@
 #include "qforge/quant/insert.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "qforge/quant/fake_quant_node.h"
@@ -28,6 +29,25 @@ bool non_negative(const ir::Graph& g, const std::string& value) {
       p->op == "Reshape" || p->op == "Identity")
     return non_negative(g, p->inputs.at(0));
   return false;
+}
+
+// A first or last layer at first_last_bits keeps the section's method when the method can represent that
+// width (and, for activations, a signed input); otherwise it switches to the uniform quantizer, since the
+// papers keep those layers at plain 8-bit while binary / half-wave methods cannot express that.
+YAML::Node at_width(const YAML::Node& sec, int bits, Role r, bool signed_input) {
+  YAML::Node b;
+  b["bits"] = bits;
+  const std::vector<std::string> known = method_names();
+  const std::string name = sec["method"] && sec["method"].IsScalar() ? sec["method"].Scalar() : "";
+  if (std::find(known.begin(), known.end(), name) == known.end()) return merged(sec, b);  // resolve reports it
+  const QuantMethod& m = method(name);
+  if (bits >= m.min_bits() && bits <= m.max_bits() && (r == Role::Weight || !signed_input || m.supports_signed()))
+    return merged(sec, b);
+  YAML::Node u = YAML::Load("{method: uniform}");
+  u["bits"] = bits;
+  for (const char* k : {"per_channel", "signed"})
+    if (sec[k]) u[k] = YAML::Clone(sec[k]);
+  return u;
 }
 
 // Adds the quantizer's parameters and node; returns the quantized value's name.
@@ -77,8 +97,9 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
     ++next_layer;
     bool keep = false;
     for (const std::string& k : cfg.keep_float) keep |= k == n.name || (k == "first" && first) || (k == "last" && last);
-    YAML::Node wsec = cfg.weights.present ? cfg.weights.node : YAML::Node();
-    YAML::Node asec = cfg.activations.present ? cfg.activations.node : YAML::Node();
+    // Clones: assigning to a YAML::Node that shares cfg's node would rewrite cfg for every later layer.
+    YAML::Node wsec = cfg.weights.present ? YAML::Clone(cfg.weights.node) : YAML::Node();
+    YAML::Node asec = cfg.activations.present ? YAML::Clone(cfg.activations.node) : YAML::Node();
     bool enable = true;
     std::string wkey = "quantize.weights", akey = "quantize.activations";
     for (size_t k = 0; k < cfg.overrides.size(); ++k) {
@@ -91,10 +112,11 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
     }
     QuantizedLayer rep{n.name, n.op, "", "", 0, 0};
     if (keep && cfg.first_last_bits > 0) {
-      YAML::Node bits;
-      bits["bits"] = cfg.first_last_bits;
-      if (wsec.IsMap()) wsec = merged(wsec, bits);
-      if (asec.IsMap()) asec = merged(asec, bits);
+      if (wsec.IsMap()) wsec = at_width(wsec, cfg.first_last_bits, Role::Weight, true);
+      if (asec.IsMap()) {
+        const bool signed_input = asec["signed"] ? asec["signed"].as<bool>(true) : !non_negative(g, n.inputs[0]);
+        asec = at_width(asec, cfg.first_last_bits, Role::Activation, signed_input);
+      }
       keep = false;
     }
     if (enable && !keep) {

@@ -91,3 +91,45 @@ TEST(Cli, InspectZooAndBenchStep) {
   ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_GT(nlohmann::json::parse(b.last_line())["median_ms"].get<double>(), 0.0);
 }
+
+TEST(Cli, QatFromFloatCheckpointThenInspectAndEval) {
+  if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  std::string fp = test_dir("qat_float"), q = test_dir("qat_lsq");
+  ASSERT_EQ(run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1" + kQuick + "--out " + fp).code, 0);
+  CliResult r = run_cli("train recipes/qat/lenet5-lsq-w4a4.yaml init=" + fp + "/best.ckpt train.epochs=1" + kQuick +
+                        "--out " + q + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("quantize"));
+  auto j = nlohmann::json::parse(r.last_line());
+  ASSERT_TRUE(j.contains("quantized_layers"));
+  EXPECT_EQ(j["quantized_layers"].front()["weight_bits"], 8);  // first_last_bits
+  EXPECT_EQ(j["quantized_layers"][1]["weight_bits"], 4);
+
+  // The checkpoint holds the quantizers and their learned state.
+  CliResult i = run_cli("inspect " + q + "/last.ckpt --json");
+  ASSERT_EQ(i.code, 0) << i.err;
+  auto ji = nlohmann::json::parse(i.last_line());
+  ASSERT_TRUE(ji.contains("quantizers"));
+  const auto& qs = ji["quantizers"];
+  ASSERT_EQ(qs.size(), 2 * j["quantized_layers"].size());  // weights and input activations of each layer
+  for (const auto& e : qs) {
+    EXPECT_EQ(e["method"], "lsq");
+    EXPECT_TRUE(e["initialized"].get<bool>()) << e.dump();
+    EXPECT_NE(e["scale"].get<double>(), 1.0) << e.dump();  // moved off the placeholder by initialization
+  }
+  // eval runs the quantized network: the same top-1 the training run reported on the same images.
+  CliResult e = run_cli("eval " + q + "/last.ckpt --subset 256 --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  EXPECT_NEAR(nlohmann::json::parse(e.last_line())["top1"].get<double>(), j["test_top1"].get<double>(), 1e-9);
+}
+
+TEST(Cli, EveryQatRecipeInsertsItsQuantizers) {
+  for (const auto& entry : fs::directory_iterator(std::string(QFORGE_SOURCE_DIR) + "/recipes/qat")) {
+    SCOPED_TRACE(entry.path().string());
+    CliResult i = run_cli("inspect " + entry.path().string() + " --json");
+    ASSERT_EQ(i.code, 0) << i.err;
+    auto j = nlohmann::json::parse(i.last_line());
+    ASSERT_TRUE(j.contains("quantizers"));
+    EXPECT_GE(j["quantizers"].size(), 2u);
+  }
+}

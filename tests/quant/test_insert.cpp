@@ -96,8 +96,25 @@ TEST(QuantInsert, FirstLastBitsAndOverrides) {
   for (const auto& l : layers) {
     if (l.layer.rfind("layer3.", 0) == 0) EXPECT_EQ(l.weight_bits, 2) << l.layer;
     if (l.layer == "layer2.0.conv1") EXPECT_EQ(l.weight_bits, 0);
+    if (l.layer.rfind("layer1.", 0) == 0) EXPECT_EQ(l.weight_bits, 4) << l.layer;  // first's 8 must not leak
     EXPECT_EQ(l.activation_bits, 0);
   }
+}
+
+TEST(QuantInsert, FirstLastFallBackToUniformWhereTheMethodCannot) {
+  quant::register_quantization();
+  ir::Graph g = resnet20();
+  auto layers = quant::insert_fake_quant(
+      g, config("{weights: {method: bwn, bits: 1}, activations: {method: hwgq, bits: 2}, first_last_bits: 8}"));
+  auto method_of = [&](const std::string& node) { return g.find_node(node)->attrs.s("method", ""); };
+  EXPECT_EQ(method_of(layers.front().weight_quantizer), "uniform");      // bwn has no 8-bit form
+  EXPECT_EQ(method_of(layers.front().activation_quantizer), "uniform");  // hwgq: the image is signed
+  EXPECT_EQ(layers.front().weight_bits, 8);
+  EXPECT_EQ(method_of(layers[1].weight_quantizer), "bwn");
+  EXPECT_EQ(layers[1].weight_bits, 1);
+  EXPECT_EQ(method_of(layers[1].activation_quantizer), "hwgq");
+  EXPECT_EQ(method_of(layers.back().activation_quantizer), "hwgq");  // unsigned input: hwgq at 8 bits
+  EXPECT_EQ(layers.back().activation_bits, 8);
 }
 
 TEST(QuantInsert, ConfigurationErrorsNameTheKey) {

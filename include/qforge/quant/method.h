@@ -54,6 +54,8 @@ class QuantMethod {
   virtual bool supports(Role r) const = 0;
   virtual int min_bits() const { return 2; }
   virtual int max_bits() const { return 8; }
+  // False for methods defined on non-negative inputs only (HWGQ).
+  virtual bool supports_signed() const { return true; }
   // Method-specific options with their defaults; a recipe key not listed here is an error.
   virtual std::map<std::string, double> default_options() const { return {}; }
 
