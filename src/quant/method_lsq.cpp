@@ -9,6 +9,8 @@
 #include <cmath>
 
 #include "grid.h"
+#include "qforge/quant/fake_quant.h"
+#include "qforge/quant/quant_noise.h"
 #include "methods_uniform.h"
 
 namespace qforge::quant {
@@ -51,13 +53,13 @@ class Lsq : public QuantMethod {
   }
 
   at::Tensor forward(const at::Tensor& x, const QuantizerConfig& c, Role r, std::vector<at::Tensor>& p,
-                     bool) const override {
+                     bool training) const override {
     const IntRange q = int_range(c.bits, c.is_signed);
     const int64_t per = c.per_channel ? x.numel() / x.size(0) : (r == Role::Weight ? x.numel() : x.numel() / x.size(0));
     const double g = 1.0 / std::sqrt(static_cast<double>(per) * static_cast<double>(q.qmax));
-    // PyTorch's fused learnable fake-quant op (LSQ gradients for step and zero point).
-    if (c.per_channel) return at::_fake_quantize_learnable_per_channel_affine(x, p.at(0), p.at(1), 0, q.qmin, q.qmax, g);
-    return at::_fake_quantize_learnable_per_tensor_affine(x, p.at(0), p.at(1), q.qmin, q.qmax, g);
+    // The fused op (LSQ gradients for step and zero point, PyTorch's math); NICE noise on weights in training.
+    const at::Tensor xn = training && r == Role::Weight ? add_quant_noise(x, c.noise, p.at(0)) : x;
+    return lsq_fake_quant(xn, p.at(0), p.at(1), q.qmin, q.qmax, c.per_channel ? 0 : -1, g);
   }
 
   GridSpec grid(const QuantizerConfig& c, Role, const std::vector<at::Tensor>& p) const override {

@@ -5,6 +5,8 @@
 // Options: symmetric (1: zero point 0, range +-max|x|, the default; 0: affine, range [min, max]),
 // momentum (moving-average factor for activation ranges, default 0.9).
 #include "grid.h"
+#include "qforge/quant/fake_quant.h"
+#include "qforge/quant/quant_noise.h"
 #include "methods_uniform.h"
 
 namespace qforge::quant {
@@ -47,10 +49,9 @@ class Uniform : public QuantMethod {
       update_scale(c, p);
     }
     const IntRange q = int_range(c.bits, c.is_signed);
-    // PyTorch's fused fake-quant ops (straight-through gradient inside the range).
-    if (c.per_channel)
-      return at::fake_quantize_per_channel_affine(x, p.at(0), p.at(1).to(at::kInt), 0, q.qmin, q.qmax);
-    return at::fake_quantize_per_tensor_affine(x, p.at(0), p.at(1).to(at::kInt), q.qmin, q.qmax);
+    // The fused op (straight-through gradient inside the range); NICE noise on weights in training.
+    const at::Tensor xn = training && r == Role::Weight ? add_quant_noise(x, c.noise, p.at(0)) : x;
+    return fake_quant_affine(xn, p.at(0), p.at(1), q.qmin, q.qmax, c.per_channel ? 0 : -1);
   }
 
   GridSpec grid(const QuantizerConfig& c, Role, const std::vector<at::Tensor>& p) const override {
