@@ -16,13 +16,15 @@ run() {  # name recipe overrides...
   results+=("$name|$out")
 }
 run lenet5 recipes/lenet5-fashion-mnist.yaml
+# compress it: LSQ quantization-aware fine-tuning at 4-bit weights and activations (first/last at 8)
+run lenet5-lsq-w4a4 recipes/qat/lenet5-lsq-w4a4.yaml init="$OUT/lenet5/best.ckpt"
 run resnet20 recipes/resnet20-fashion-mnist.yaml train.epochs=2 train.schedule.warmup_epochs=0
 echo
-printf '%-10s %-14s %11s %7s %8s %8s %9s\n' model dataset parameters epochs "top-1 %" "top-5 %" "train s"
+printf '%-16s %-14s %11s %7s %8s %8s %9s\n' model dataset parameters epochs "top-1 %" "top-5 %" "train s"
 for r in "${results[@]}"; do
   name=${r%%|*}; json=${r#*|}
-  printf '%-10s %-14s %11s %7s %8.2f %8.2f %9.1f\n' "$name" fashion-mnist "$(field parameters)" "$(field epochs)" \
+  printf '%-16s %-14s %11s %7s %8.2f %8.2f %9.1f\n' "$name" fashion-mnist "$(field parameters)" "$(field epochs)" \
     "$(field test_top1)" "$(field test_top5)" "$(field train_seconds)"
 done
 echo
-echo "checkpoints and metrics.jsonl are under $OUT/; try: $QF inspect $OUT/resnet20/best.ckpt"
+echo "checkpoints and metrics.jsonl are under $OUT/; try: $QF inspect $OUT/lenet5-lsq-w4a4/best.ckpt"
