@@ -18,7 +18,7 @@ run() {  # name recipe overrides...
 run lenet5 recipes/lenet5-fashion-mnist.yaml
 # compress it: LSQ quantization-aware fine-tuning at 4-bit weights and activations (first/last at 8)
 run lenet5-lsq-w4a4 recipes/qat/lenet5-lsq-w4a4.yaml init="$OUT/lenet5/best.ckpt"
-run resnet20 recipes/resnet20-fashion-mnist.yaml train.epochs=2 train.schedule.warmup_epochs=0
+run resnet20 recipes/resnet20-fashion-mnist.yaml train.epochs=1 train.schedule.warmup_epochs=0
 echo
 printf '%-16s %-14s %11s %7s %8s %8s %9s\n' model dataset parameters epochs "top-1 %" "top-5 %" "train s"
 for r in "${results[@]}"; do
