@@ -64,13 +64,7 @@ class Lsq : public QuantMethod {
 
   GridSpec grid(const QuantizerConfig& c, Role, const std::vector<at::Tensor>& p) const override {
     const IntRange q = int_range(c.bits, c.is_signed);
-    GridSpec s;
-    s.qmin = q.qmin;
-    s.qmax = q.qmax;
-    s.axis = c.per_channel ? 0 : -1;
-    s.scale = p.at(0).detach().clone();
-    s.zero_point = p.at(1).detach().round().clamp(q.qmin, q.qmax);
-    return s;
+    return uniform_grid(c, p.at(0), p.at(1).detach().round().clamp(q.qmin, q.qmax));  // the zero point used
   }
 
  private:

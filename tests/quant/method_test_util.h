@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "qforge/exec/tensor_convert.h"
+#include "qforge/ir/builder.h"
 #include "qforge/quant/method.h"
 
 namespace qforge::quant::testing_util {
@@ -79,6 +80,16 @@ inline void expect_error(const std::function<void()>& f, const std::string& a, c
     EXPECT_THAT(e.what(), HasSubstr(a));
     EXPECT_THAT(e.what(), HasSubstr(b));
   }
+}
+
+// x[2, 3, 8, 8] -> conv (4 channels) -> relu -> flatten -> fc (5): a network with one Conv and one Gemm.
+inline ir::Graph tiny_conv_fc() {
+  ir::GraphBuilder b("tiny");
+  std::string x = b.input("x", {2, 3, 8, 8});
+  x = b.relu(b.conv(x, 3, 4, 3, 1, 1, 1, false, "conv"));
+  x = b.gemm(b.flatten(x), 4 * 8 * 8, 5, true, "fc");
+  b.output(x, "y");
+  return b.finish();
 }
 
 }  // namespace qforge::quant::testing_util

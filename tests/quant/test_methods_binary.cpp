@@ -586,12 +586,7 @@ TEST(BinaryMethods, TrainAndEvalThroughTheFakeQuantOp) {
         "{weights: {method: dorefa, bits: 3, per_channel: false}, keep_float: []}",
         "{weights: {method: xnor, bits: 1}, activations: {method: xnor, bits: 1}, keep_float: []}"}) {
     SCOPED_TRACE(recipe);
-    ir::GraphBuilder b("tiny");
-    std::string x = b.input("x", {2, 3, 8, 8});
-    x = b.relu(b.conv(x, 3, 4, 3, 1, 1, 1, false, "conv"));
-    x = b.gemm(b.flatten(x), 4 * 8 * 8, 5, true, "fc");
-    b.output(x, "y");
-    ir::Graph g = b.finish();
+    ir::Graph g = tiny_conv_fc();
     insert_fake_quant(g, parse_quantize(YAML::Load(recipe)));
     exec::GraphModule mod(g);
     mod.train();

@@ -317,12 +317,7 @@ TEST(LearnedMethods, TrainAndEvalThroughTheFakeQuantOp) {
         "{weights: {method: proxquant, bits: 2, noise: 0.5}, activations: {method: hwgq, bits: 2}, keep_float: [conv]}",
         "{weights: {method: qil, bits: 3, noise: 0.5}, activations: {method: qil, bits: 3}, keep_float: []}"}) {
     SCOPED_TRACE(recipe);
-    ir::GraphBuilder b("tiny");
-    std::string x = b.input("x", {2, 3, 8, 8});
-    x = b.relu(b.conv(x, 3, 4, 3, 1, 1, 1, false, "conv"));
-    x = b.gemm(b.flatten(x), 4 * 8 * 8, 5, true, "fc");
-    b.output(x, "y");
-    ir::Graph g = b.finish();
+    ir::Graph g = tiny_conv_fc();
     insert_fake_quant(g, parse_quantize(YAML::Load(recipe)));
     exec::GraphModule mod(g);
     mod.train();
