@@ -17,5 +17,6 @@ Command add_inspect(CLI::App& app);
 Command add_bench(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_infer(CLI::App& app);
+Command add_ptq(CLI::App& app);
 
 }  // namespace qforge::cli

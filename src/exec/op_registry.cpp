@@ -14,6 +14,7 @@ OpRegistry& OpRegistry::instance() {
     register_elementwise_ops(*r);
     register_pool_ops(*r);
     register_shape_ops(*r);
+    register_quant_ops(*r);
     return r;
   }();
   return *reg;

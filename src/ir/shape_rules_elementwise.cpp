@@ -1,4 +1,4 @@
-// Shape-preserving ops (activations, Identity, Dropout, Softmax, FakeQuant) and the broadcasting
+// Shape-preserving ops (activations, Identity, Dropout, Softmax, FakeQuant, Quantize/DequantizeLinear) and the broadcasting
 // binary arithmetic ops Add, Sub, Mul, Div.
 #include "shape_rules.h"
 
@@ -53,6 +53,18 @@ std::vector<ValueInfo> fake_quant(const Ctx& c) {
   return {info(c.in(0).dtype, c.shape(0))};
 }
 
+// QuantizeLinear(x, scale, zero_point?): x's shape in the zero point's type (uint8 without one).
+std::vector<ValueInfo> quantize_linear(const Ctx& c) {
+  c.arity(2, 3);
+  return {info(c.has(2) ? c.in(2).dtype : DType::UInt8, c.shape(0))};
+}
+
+// DequantizeLinear(x, scale, zero_point?): float32 of x's shape.
+std::vector<ValueInfo> dequantize_linear(const Ctx& c) {
+  c.arity(2, 3);
+  return {info(DType::Float32, c.shape(0))};
+}
+
 }  // namespace
 
 void add_elementwise_rules(std::map<std::string, Rule>& r) {
@@ -64,6 +76,8 @@ void add_elementwise_rules(std::map<std::string, Rule>& r) {
   r["LogSoftmax"] = softmax;
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) r[op] = arithmetic;
   r["FakeQuant"] = fake_quant;
+  r["QuantizeLinear"] = quantize_linear;
+  r["DequantizeLinear"] = dequantize_linear;
 }
 
 }  // namespace qforge::ir::shape

@@ -1,5 +1,7 @@
 #include "qforge/quant/describe.h"
 
+#include <map>
+#include <set>
 #include <stdexcept>
 
 #include "qforge/exec/tensor_convert.h"
@@ -59,6 +61,35 @@ nlohmann::json describe_quantizers(const ir::Graph& g) {
     out.push_back(std::move(q));
   }
   return out;
+}
+
+int64_t deployed_size_bytes(const ir::Graph& g) {
+  register_quantization();
+  std::map<std::string, int> weight_bits;  // initializer -> bits of the quantizer that reads it
+  std::set<std::string> internal;          // quantizer state
+  int64_t grid_bytes = 0;
+  for (const ir::Node& n : g.nodes) {
+    if (n.op != kFakeQuantOp) continue;
+    const QuantizerConfig c = config_from_node(n);
+    for (size_t i = 1; i < n.inputs.size(); ++i) internal.insert(n.inputs[i]);
+    if (role_of(n) == Role::Weight && g.initializers.count(n.inputs.at(0))) weight_bits[n.inputs[0]] = c.bits;
+    std::vector<at::Tensor> params;
+    for (size_t i = 1; i + 1 < n.inputs.size(); ++i) {
+      auto it = g.initializers.find(n.inputs[i]);
+      if (it == g.initializers.end()) throw std::runtime_error("quantizer '" + n.name + "': its state '" + n.inputs[i] + "' is not in the model");
+      params.push_back(exec::to_aten(it->second));
+    }
+    const GridSpec s = method(c.method).grid(c, role_of(n), params);
+    for (const at::Tensor& t : {s.scale, s.zero_point, s.levels})
+      if (t.defined()) grid_bytes += 4 * t.numel();
+  }
+  int64_t bytes = grid_bytes;
+  for (const auto& [name, t] : g.initializers) {
+    if (internal.count(name)) continue;
+    auto it = weight_bits.find(name);
+    bytes += it == weight_bits.end() ? static_cast<int64_t>(t.bytes.size()) : (t.numel() * it->second + 7) / 8;
+  }
+  return bytes;
 }
 
 }  // namespace qforge::quant

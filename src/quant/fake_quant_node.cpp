@@ -40,8 +40,14 @@ QuantizerConfig config_from_node(const ir::Node& n) {
 }
 
 namespace {
+thread_local CalibrationObserver active_observer;
+
 std::vector<at::Tensor> fake_quant_kernel(const ir::Node& n, const std::vector<at::Tensor>& in, exec::OpContext& ctx) {
   if (in.size() < 2) exec::op_error(n, "needs the input and an 'initialized' flag");
+  if (active_observer) {
+    active_observer(n, in[0]);
+    return {in[0]};
+  }
   const QuantMethod& m = method(n.attrs.s("method", ""));
   const QuantizerConfig c = config_from_node(n);
   const Role r = role_of(n);
@@ -56,6 +62,11 @@ std::vector<at::Tensor> fake_quant_kernel(const ir::Node& n, const std::vector<a
   return {m.forward(in[0], c, r, params, ctx.training)};
 }
 }  // namespace
+
+CalibrationScope::CalibrationScope(CalibrationObserver observer) : previous_(std::move(active_observer)) {
+  active_observer = std::move(observer);
+}
+CalibrationScope::~CalibrationScope() { active_observer = std::move(previous_); }
 
 void register_builtin_methods();  // methods.cpp
 

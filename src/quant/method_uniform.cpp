@@ -3,7 +3,8 @@
 // (per output channel when per-channel) at every step; activations track a moving average of the
 // batch min/max in training (option momentum) and keep it in evaluation.
 // Options: symmetric (1: zero point 0, range +-max|x|, the default; 0: affine, range [min, max]),
-// momentum (moving-average factor for activation ranges, default 0.9).
+// momentum (moving-average factor for activation ranges, default 0.9), calibrated (1: the range
+// was set by post-training calibration and stays fixed, for weights too; default 0).
 #include "grid.h"
 #include "qforge/quant/fake_quant.h"
 #include "qforge/quant/quant_noise.h"
@@ -17,7 +18,7 @@ class Uniform : public QuantMethod {
   std::string name() const override { return "uniform"; }
   bool supports(Role) const override { return true; }
   int max_bits() const override { return 16; }
-  std::map<std::string, double> default_options() const override { return {{"symmetric", 1.0}, {"momentum", 0.9}}; }
+  std::map<std::string, double> default_options() const override { return {{"symmetric", 1.0}, {"momentum", 0.9}, {"calibrated", 0.0}}; }
 
   std::vector<ParamSpec> params(const QuantizerConfig& c, Role, const std::vector<int64_t>& shape) const override {
     const int64_t n = c.per_channel ? shape.at(0) : 1;
@@ -38,9 +39,10 @@ class Uniform : public QuantMethod {
                      bool training) const override {
     {
       at::NoGradGuard g;
-      if (r == Role::Weight) {
+      const bool calibrated = c.options.at("calibrated") != 0;
+      if (r == Role::Weight && !calibrated) {
         initialize(x.detach(), c, r, p);
-      } else if (training) {
+      } else if (r == Role::Activation && training && !calibrated) {
         auto [lo, hi] = range(x.detach(), c);
         const double m = c.options.at("momentum");
         p.at(2).mul_(m).add_(lo.view(p.at(2).sizes()), 1 - m);

@@ -38,6 +38,7 @@ void register_activation_ops(OpRegistry&);
 void register_elementwise_ops(OpRegistry&);
 void register_pool_ops(OpRegistry&);
 void register_shape_ops(OpRegistry&);
+void register_quant_ops(OpRegistry&);
 
 // Helpers for kernels: input k or an undefined tensor when omitted; error naming the node.
 const at::Tensor& input(const ir::Node& n, const std::vector<at::Tensor>& in, size_t k);

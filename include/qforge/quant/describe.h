@@ -14,4 +14,9 @@ namespace qforge::quant {
 // quantizer's state is missing from the graph.
 nlohmann::json describe_quantizers(const ir::Graph& g);
 
+// Bytes the model takes once deployed: each quantized weight at its bit width (packed), plus its
+// grid (scale and zero point, or levels, as float32); every other initializer at its own size;
+// quantizer-internal state (running ranges, flags, learned clipping values) not at all.
+int64_t deployed_size_bytes(const ir::Graph& g);
+
 }  // namespace qforge::quant

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Peer for `qforge ptq`: PyTorch FX graph-mode post-training quantization (torch.ao.quantization,
+Debian python3-torch 1.13) of the same float model (the ONNX file qforge exported from its checkpoint),
+on the same calibration images (the first N of Fashion-MNIST's training split) and the same test set.
+The quantized engine is onednn (this PyTorch has no FBGEMM); its default qconfig: HistogramObserver on
+activations, per-channel symmetric min/max on weights, int8. Prints one JSON line: float and int8 top-1,
+PTQ wall time (prepare + calibrate + convert), and the int8 model's batch-1 / batch-32 latency.
+Usage: /usr/bin/python3 bench/peers/pytorch_ptq.py MODEL.onnx [--calib 512] [--threads 2]
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch.ao.quantization import get_default_qconfig_mapping
+from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_to_torch import OnnxNet  # noqa: E402
+
+ROOT = "/usr/share/datasets/fashion-mnist"
+MEAN, STD = 0.2860, 0.3530  # qforge's default normalization for fashion-mnist
+
+
+def idx(name):
+    with gzip.open(os.path.join(ROOT, name)) as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def images(name):
+    x = idx(name).astype(np.float32)[:, None] / 255.0
+    return torch.from_numpy((x - MEAN) / STD)
+
+
+def top1(model, x, y, batch=500):
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            correct += int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
+    return 100.0 * correct / len(x)
+
+
+def latency_ms(model, x, runs=50):
+    with torch.no_grad():
+        for _ in range(5):
+            model(x)
+        t = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            model(x)
+            t.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(t))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--calib", type=int, default=512)
+    ap.add_argument("--calib-batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.backends.quantized.engine = "onednn"
+    train_x = images("train-images-idx3-ubyte.gz")[: a.calib]
+    test_x = images("t10k-images-idx3-ubyte.gz")
+    test_y = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+
+    net = OnnxNet(a.model).eval()
+    float_top1 = top1(net, test_x, test_y)
+
+    t0 = time.perf_counter()
+    prepared = prepare_fx(net, get_default_qconfig_mapping("onednn"), (train_x[:1],))
+    with torch.no_grad():
+        for i in range(0, len(train_x), a.calib_batch):
+            prepared(train_x[i:i + a.calib_batch])
+    quantized = convert_fx(prepared)
+    ptq_s = time.perf_counter() - t0
+
+    print(json.dumps({
+        "peer": "pytorch-fx-ptq-onednn",
+        "torch": torch.__version__,
+        "calibration_images": len(train_x),
+        "float_top1": float_top1,
+        "int8_top1": top1(quantized, test_x, test_y),
+        "ptq_seconds": ptq_s,
+        "int8_batch1_ms": latency_ms(quantized, test_x[:1]),
+        "int8_batch32_ms": latency_ms(quantized, test_x[:32]),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+// Post-training quantization: a float graph and a few hundred calibration images in, a graph with
+// calibrated FakeQuant nodes (method uniform, ranges fixed) out. No labels, no training.
+//
+// Steps: fold BatchNorm into the convolutions; insert quantizers on every Conv/Gemm/MatMul weight
+// and input (first and last layer at 8 bits when narrower widths are asked for); run the float
+// network over the calibration set and pick each activation range with the chosen calibrator
+// (quant/calibrate.h); clip weights per channel (min/max or MSE); optionally correct each layer's
+// bias for the mean shift its weight quantization causes (Nagel et al. 2019, empirical form).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "qforge/ir/graph.h"
+#include "qforge/quant/calibrate.h"
+#include "qforge/quant/insert.h"
+
+namespace qforge::data {
+class DataLoader;
+}
+
+namespace qforge::compress {
+
+struct PtqOptions {
+  int weight_bits = 8;      // 2..8
+  int activation_bits = 8;  // 2..16
+  bool per_channel = false;            // one weight scale per output channel
+  quant::CalibratorOptions calibrator;  // activations
+  std::string weight_calibrator = "minmax";  // minmax | mse
+  bool fold_batchnorm = true;
+  bool bias_correction = false;
+  // Layers left in float (node names, or first / last), and the width of first/last when they
+  // are not kept float but the requested widths are below 8.
+  std::vector<std::string> keep_float;
+  int first_last_bits = 8;
+  bool quiet = false;  // no progress on stderr
+};
+
+struct PtqResult {
+  ir::Graph graph;  // calibrated, ready to evaluate, export or fine-tune
+  std::vector<quant::QuantizedLayer> layers;
+  int folded_batchnorms = 0;
+  int64_t calibration_images = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+};
+
+// The recipe quantize: section PTQ applies (stored in the output checkpoint's recipe).
+YAML::Node ptq_quantize_section(const PtqOptions& o);
+
+// Throws std::runtime_error for: a graph that already holds quantizers, bit widths out of range,
+// an empty calibration set, non-finite activations (naming the node).
+PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& o);
+
+}  // namespace qforge::compress

@@ -1,0 +1,129 @@
+#include <cstdio>
+
+#include "commands.h"
+#include "model_arg.h"
+#include "qforge/compress/ptq.h"
+#include "qforge/data/loader.h"
+#include "qforge/exec/graph_module.h"
+#include "qforge/quant/describe.h"
+#include "qforge/train/checkpoint.h"
+#include "qforge/train/data_setup.h"
+#include "qforge/train/evaluate.h"
+#include "qforge/train/trainer.h"
+
+namespace qforge::cli {
+
+Command add_ptq(CLI::App& app) {
+  auto* c = app.add_subcommand("ptq",
+                               "Post-training quantization: calibrate a float model on a few hundred training images "
+                               "(no labels, no training) and write the quantized model.");
+  struct Args {
+    std::string model, data, root, out, calibrator = "minmax", weight_calibrator = "minmax";
+    int64_t calib = 512;
+    int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0;
+    double percentile = 99.99, eval_subset = 0;
+    std::vector<std::string> keep_float;
+    bool per_channel = false, bias_correction = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  c->add_option("model", a->model, "the float model: a checkpoint or an ONNX file")->required();
+  c->add_option("--data", a->data, "dataset name (default: the model's recipe's)");
+  c->add_option("--root", a->root, "dataset folder (default: the dataset's default location)");
+  c->add_option("--calib", a->calib, "calibration images: the first N of the training split (default 512)")->check(CLI::PositiveNumber);
+  c->add_option("--weights", a->weights, "weight bits, 2..8 (default 8)")->check(CLI::Range(2, 8));
+  c->add_option("--activations", a->activations, "activation bits, 2..16 (default 8)")->check(CLI::Range(2, 16));
+  c->add_option("--calibrator", a->calibrator, "activation ranges: minmax | ema | percentile | mse | entropy (default minmax)")
+      ->check(CLI::IsMember({"minmax", "ema", "percentile", "mse", "entropy"}));
+  c->add_option("--percentile", a->percentile, "percentile calibrator: the percentile kept, in (0, 100] (default 99.99)");
+  c->add_option("--weight-calibrator", a->weight_calibrator, "weight ranges: minmax | mse (default minmax)")
+      ->check(CLI::IsMember({"minmax", "mse"}));
+  c->add_flag("--per-channel", a->per_channel, "one weight scale per output channel (default: one per tensor)");
+  c->add_flag("--bias-correction", a->bias_correction, "correct each layer's bias for the mean shift weight quantization causes");
+  c->add_flag("--no-fold-bn", a->no_fold_bn, "keep BatchNorm nodes instead of folding them into the convolutions");
+  c->add_option("--keep-float", a->keep_float, "layers left in float: node names, or first / last");
+  c->add_option("--first-last-bits", a->first_last_bits,
+                "width of the first and last layer when narrower widths are asked for; 0 = the same as the rest (default 8)")
+      ->check(CLI::Range(0, 8));
+  c->add_option("--batch-size", a->batch_size, "calibration batch size (default 64)")->check(CLI::PositiveNumber);
+  c->add_option("--eval-subset", a->eval_subset, "test images for the before/after accuracy: N, a fraction, 0 = all (default 0)");
+  c->add_flag("--no-eval", a->no_eval, "skip the before/after evaluation");
+  c->add_option("--threads", a->threads, "CPU threads (default: all cores)");
+  c->add_option("-o,--output", a->out, "the quantized model (a qforge checkpoint)")->required();
+  c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
+  c->add_flag("-q,--quiet", a->quiet, "no progress output");
+  return [a] {
+    train::configure_threads(a->threads);
+    ModelArg m = resolve_model(a->model);
+    recipe::Recipe r = m.recipe;
+    if (!a->data.empty()) r.data.name = a->data, r.data.root = "";
+    if (!a->root.empty()) r.data.root = a->root;
+    r.data.subset = static_cast<double>(a->calib);
+    r.data.test_subset = a->eval_subset;
+    train::DataSplits d = train::load_splits(r.data, r.model, true);
+    if (d.train.size() < a->calib)
+      throw std::runtime_error("--calib " + std::to_string(a->calib) + ": the training split of " + r.data.name + " has only " +
+                               std::to_string(d.train.size()) + " images");
+    data::DataLoader calib(d.train, train::loader_options(r.data, r.model, a->batch_size, false, 0));
+
+    compress::PtqOptions o;
+    o.weight_bits = a->weights;
+    o.activation_bits = a->activations;
+    o.per_channel = a->per_channel;
+    o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
+    o.calibrator.percentile = a->percentile;
+    o.weight_calibrator = a->weight_calibrator;
+    o.fold_batchnorm = !a->no_fold_bn;
+    o.bias_correction = a->bias_correction;
+    o.keep_float = a->keep_float;
+    o.first_last_bits = a->first_last_bits;
+    o.quiet = a->quiet;
+    const int64_t float_bytes = quant::deployed_size_bytes(m.graph);
+    compress::PtqResult res = compress::run_ptq(m.graph, calib, o);
+
+    nlohmann::json out = res.to_json();
+    out["model"] = a->model;
+    out["output"] = a->out;
+    out["dataset"] = r.data.name;
+    out["calibrator"] = a->calibrator;
+    out["weight_bits"] = a->weights;
+    out["activation_bits"] = a->activations;
+    out["per_channel"] = a->per_channel;
+    out["float_size_bytes"] = float_bytes;
+    out["quantized_size_bytes"] = quant::deployed_size_bytes(res.graph);
+    exec::GraphModule quantized(res.graph);
+    if (!a->no_eval) {
+      const int64_t bs = r.train.eval_batch_size;
+      data::DataLoader test(d.test, train::loader_options(r.data, r.model, bs, false, 0));
+      exec::GraphModule before(m.graph);
+      const train::EvalResult e0 = train::evaluate(before, test, a->quiet);
+      const train::EvalResult e1 = train::evaluate(quantized, test, a->quiet);
+      out["float"] = e0.to_json();
+      out["quantized"] = e1.to_json();
+    }
+    recipe::Recipe saved = r;
+    saved.quantize = compress::ptq_quantize_section(o);
+    saved.data.subset = 0;
+    saved.data.test_subset = 0;
+    train::CheckpointMeta meta;
+    meta.recipe_yaml = recipe::to_yaml(saved);
+    if (out.contains("quantized")) meta.metrics = out["quantized"], meta.best_top1 = out["quantized"]["top1"].get<double>();
+    train::save_checkpoint(a->out, quantized, nullptr, meta);
+
+    if (a->json) {
+      std::printf("%s\n", out.dump().c_str());
+      return 0;
+    }
+    std::printf("ptq: W%d A%d %s, %s calibrator, %lld calibration images, %.2f s\n", a->weights, a->activations,
+                a->per_channel ? "per-channel" : "per-tensor", a->calibrator.c_str(), (long long)res.calibration_images,
+                res.seconds);
+    if (out.contains("quantized"))
+      std::printf("top-1: float %.2f%%  quantized %.2f%%  (%+.2f)\n", out["float"]["top1"].get<double>(),
+                  out["quantized"]["top1"].get<double>(),
+                  out["quantized"]["top1"].get<double>() - out["float"]["top1"].get<double>());
+    std::printf("size: float %.1f KiB  quantized %.1f KiB\nwrote %s\n", float_bytes / 1024.0,
+                out["quantized_size_bytes"].get<int64_t>() / 1024.0, a->out.c_str());
+    return 0;
+  };
+}
+
+}  // namespace qforge::cli

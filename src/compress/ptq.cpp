@@ -1,0 +1,171 @@
+#include "qforge/compress/ptq.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+
+#include "bias_correction.h"
+#include "qforge/data/loader.h"
+#include "qforge/exec/graph_module.h"
+#include "qforge/ir/passes.h"
+#include "qforge/quant/config.h"
+#include "qforge/quant/fake_quant_node.h"
+
+namespace qforge::compress {
+
+nlohmann::json PtqResult::to_json() const {
+  nlohmann::json layers_json = nlohmann::json::array();
+  for (const auto& l : layers)
+    layers_json.push_back({{"layer", l.layer}, {"op", l.op}, {"weight_bits", l.weight_bits}, {"activation_bits", l.activation_bits}});
+  return {{"layers", layers_json}, {"folded_batchnorms", folded_batchnorms}, {"calibration_images", calibration_images},
+          {"ptq_seconds", seconds}};
+}
+
+namespace {
+void check_options(const PtqOptions& o) {
+  if (o.weight_bits < 2 || o.weight_bits > 8) throw std::runtime_error("weight bits must be 2..8, got " + std::to_string(o.weight_bits));
+  if (o.activation_bits < 2 || o.activation_bits > 16)
+    throw std::runtime_error("activation bits must be 2..16, got " + std::to_string(o.activation_bits));
+  if (o.first_last_bits != 0 && (o.first_last_bits < 2 || o.first_last_bits > 8))
+    throw std::runtime_error("first/last layer bits must be 0 or 2..8, got " + std::to_string(o.first_last_bits));
+  if (o.weight_calibrator != "minmax" && o.weight_calibrator != "mse")
+    throw std::runtime_error("weight calibrator \"" + o.weight_calibrator + "\" is not one of minmax, mse");
+  if (!(o.calibrator.percentile > 0 && o.calibrator.percentile <= 100))
+    throw std::runtime_error("percentile must be in (0, 100], got " + std::to_string(o.calibrator.percentile));
+}
+
+}  // namespace
+
+// Uniform quantizers whose ranges calibration fixes.
+YAML::Node ptq_quantize_section(const PtqOptions& o) {
+  YAML::Node q;
+  q["weights"] = YAML::Load("{method: uniform, calibrated: 1}");
+  q["weights"]["bits"] = o.weight_bits;
+  q["weights"]["per_channel"] = o.per_channel;
+  q["activations"] = YAML::Load("{method: uniform, calibrated: 1}");
+  q["activations"]["bits"] = o.activation_bits;
+  const bool narrow = o.weight_bits < 8 || o.activation_bits < 8;
+  if (!o.keep_float.empty()) {
+    q["keep_float"] = o.keep_float;
+    q["first_last_bits"] = 0;
+  } else if (narrow && o.first_last_bits > 0) {
+    q["keep_float"] = std::vector<std::string>{"first", "last"};
+    q["first_last_bits"] = o.first_last_bits;
+  } else {
+    q["keep_float"] = std::vector<std::string>{};
+  }
+  return q;
+}
+
+namespace {
+
+// The tensors a FakeQuant node owns (its inputs between the quantized value and the flag).
+std::vector<at::Tensor> quantizer_params(const exec::GraphModule& m, const ir::Node& n) {
+  std::vector<at::Tensor> p;
+  for (size_t i = 1; i + 1 < n.inputs.size(); ++i) p.push_back(m.state().at(n.inputs[i]));
+  return p;
+}
+
+void mark_initialized(exec::GraphModule& m, const ir::Node& n) { m.state().at(n.inputs.back()).fill_(1.f); }
+
+// Runs the float network (quantizers pass through) over the calibration set, feeding each
+// activation quantizer's input to `observe`.
+int64_t calibration_pass(exec::GraphModule& m, data::DataLoader& loader, const std::string& what, bool quiet,
+                         const std::function<void(const ir::Node&, const at::Tensor&)>& observe) {
+  at::NoGradGuard g;
+  quant::CalibrationScope scope([&](const ir::Node& n, const at::Tensor& x) {
+    if (quant::role_of(n) != quant::Role::Activation) return;
+    try {
+      observe(n, x);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("calibration: quantizer '" + n.name + "': " + e.what());
+    }
+  });
+  loader.start_epoch(0);
+  data::Batch b;
+  int64_t images = 0, batch = 0;
+  const int64_t total = loader.num_batches();
+  while (loader.next(b)) {
+    m.forward(b.images);
+    images += b.images.size(0);
+    if (!quiet) std::fprintf(stderr, "\rptq: %s: batch %lld/%lld", what.c_str(), (long long)++batch, (long long)total);
+  }
+  if (!quiet) std::fprintf(stderr, "\n");
+  return images;
+}
+// Quantizers derive scale and zero point from their range when they run: one batch through the
+// network writes them, so the saved graph holds them (export reads them from there).
+void refresh_scales(exec::GraphModule& m, data::DataLoader& loader) {
+  at::NoGradGuard g;
+  loader.start_epoch(0);
+  data::Batch b;
+  if (loader.next(b)) m.forward(b.images);
+  loader.start_epoch(0);
+}
+}  // namespace
+
+PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  check_options(o);
+  for (const auto& n : g.nodes)
+    if (n.op == quant::kFakeQuantOp)
+      throw std::runtime_error("the model is already quantized (node '" + n.name + "' is a quantizer); PTQ needs a float model");
+  quant::register_quantization();
+  PtqResult r;
+  if (o.fold_batchnorm) r.folded_batchnorms = ir::fold_batchnorm(g);
+  r.layers = quant::insert_fake_quant(g, quant::parse_quantize(ptq_quantize_section(o)));
+  if (!o.quiet) {
+    int n = 0;
+    for (const auto& l : r.layers) n += !l.weight_quantizer.empty() || !l.activation_quantizer.empty();
+    std::fprintf(stderr, "ptq: folded %d BatchNorm nodes, quantizing %d layers (W%d A%d, %s calibrator)\n", r.folded_batchnorms,
+                 n, o.weight_bits, o.activation_bits, quant::calibrator_name(o.calibrator.kind));
+  }
+  exec::GraphModule m(g);
+  m.eval();
+
+  // Activations: pass 1 for ranges (and channel means), pass 2 for histograms when needed.
+  std::map<std::string, quant::RangeStats> stats;
+  std::map<std::string, const ir::Node*> quantizers;
+  for (const auto& n : m.structure().nodes)
+    if (n.op == quant::kFakeQuantOp) quantizers[n.name] = &n;
+  r.calibration_images = calibration_pass(m, calibration, "calibrating ranges", o.quiet, [&](const ir::Node& n, const at::Tensor& x) {
+    auto it = stats.find(n.name);
+    if (it == stats.end()) it = stats.emplace(n.name, quant::RangeStats(quant::config_from_node(n).is_signed, o.calibrator.bins, o.calibrator.ema_factor)).first;
+    it->second.observe(x);
+  });
+  if (r.calibration_images == 0) throw std::runtime_error("the calibration set is empty");
+  if (quant::needs_histogram(o.calibrator.kind))
+    calibration_pass(m, calibration, "histograms", o.quiet,
+                     [&](const ir::Node& n, const at::Tensor& x) { stats.at(n.name).observe_histogram(x); });
+
+  at::NoGradGuard no_grad;
+  for (const auto& [name, node] : quantizers) {
+    const quant::QuantizerConfig c = quant::config_from_node(*node);
+    std::vector<at::Tensor> p = quantizer_params(m, *node);  // scale, zero_point, running_min, running_max
+    if (quant::role_of(*node) == quant::Role::Activation) {
+      auto it = stats.find(name);
+      if (it == stats.end()) throw std::runtime_error("calibration: quantizer '" + name + "' saw no data");
+      const double t = it->second.threshold(o.calibrator, c.bits);
+      p.at(2).fill_(c.is_signed ? -t : 0.0);
+      p.at(3).fill_(t);
+    } else {
+      const at::Tensor& w = m.state().at(node->inputs[0]);
+      at::Tensor t = quant::weight_thresholds(w, c.bits, c.per_channel, o.weight_calibrator);
+      p.at(2).copy_(-t.view(p.at(2).sizes()));
+      p.at(3).copy_(t.view(p.at(3).sizes()));
+    }
+    mark_initialized(m, *node);
+  }
+  refresh_scales(m, calibration);
+  if (o.bias_correction) {
+    const int corrected = correct_biases(m, stats);
+    if (!o.quiet) std::fprintf(stderr, "ptq: bias correction adjusted %d layers\n", corrected);
+  }
+  refresh_scales(m, calibration);
+  r.graph = m.to_graph();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace qforge::compress

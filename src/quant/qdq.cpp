@@ -1,0 +1,151 @@
+#include "qforge/quant/qdq.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "qforge/exec/tensor_convert.h"
+#include "qforge/ir/passes.h"
+#include "qforge/quant/fake_quant_node.h"
+
+namespace qforge::quant {
+
+namespace {
+[[noreturn]] void fail(const ir::Node& n, const QuantizerConfig& c, const std::string& what) {
+  throw std::runtime_error("QDQ export: quantizer '" + n.name + "' (" + c.method + ", " + std::to_string(c.bits) +
+                           " bits): " + what);
+}
+
+// The integer type that holds [qmin, qmax]: uint8 for unsigned grids, int8 for signed ones.
+at::ScalarType storage_type(const ir::Node& n, const QuantizerConfig& c, const GridSpec& s) {
+  if (s.qmin >= 0 && s.qmax <= 255) return at::kByte;
+  if (s.qmin >= -128 && s.qmax <= 127) return at::kChar;
+  fail(n, c, "the integer range [" + std::to_string(s.qmin) + ", " + std::to_string(s.qmax) +
+                 "] does not fit 8 bits; QDQ (opset 13) holds int8/uint8 only");
+}
+
+struct Qparams {
+  at::Tensor scale;       // float32, [1] per tensor or [C] per channel
+  at::Tensor zero_point;  // storage type, same shape
+  at::ScalarType type;
+};
+
+Qparams qparams(const ir::Node& n, const QuantizerConfig& c, const GridSpec& s) {
+  if (s.kind != GridSpec::Uniform)
+    fail(n, c,
+         std::string("its grid is ") + (s.kind == GridSpec::Codebook ? "a codebook" : "powers of two") +
+             ", which QuantizeLinear/DequantizeLinear cannot express. Quantize with a uniform-grid method (uniform, lsq, "
+             "lsq_plus, pact, dorefa, sawb, qil) for QDQ, or keep this model in qforge's own formats");
+  Qparams q;
+  q.type = storage_type(n, c, s);
+  q.scale = s.scale.detach().to(at::kFloat).flatten().contiguous();
+  if (!(q.scale.gt(0).all().item<bool>()) || !at::isfinite(q.scale).all().item<bool>())
+    fail(n, c, "its scale must be positive and finite");
+  at::Tensor zp = s.zero_point.defined() ? s.zero_point.detach().to(at::kDouble).flatten() : at::zeros_like(q.scale, at::kDouble);
+  if (zp.numel() == 1 && q.scale.numel() > 1) zp = zp.expand({q.scale.numel()}).contiguous();
+  at::Tensor zr = zp.round();
+  if ((zp - zr).abs().max().item<double>() > 1e-3)
+    fail(n, c, "its zero point is not an integer (" + std::to_string(zp.flatten()[0].item<double>()) +
+                   "); QDQ needs integer zero points");
+  if (zr.lt(s.qmin).any().item<bool>() || zr.gt(s.qmax).any().item<bool>()) fail(n, c, "its zero point lies outside its integer range");
+  q.zero_point = zr.to(q.type);
+  return q;
+}
+
+std::vector<at::Tensor> state_of(const ir::Graph& g, const ir::Node& n, const QuantizerConfig& c) {
+  std::vector<at::Tensor> p;
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    auto it = g.initializers.find(n.inputs[i]);
+    if (it == g.initializers.end()) fail(n, c, "its state '" + n.inputs[i] + "' is not in the model");
+    p.push_back(exec::to_aten(it->second));
+  }
+  if (p.empty() || p.back().item<float>() == 0.f)
+    fail(n, c, "it never saw data (calibrate with `qforge ptq` or train first)");
+  p.pop_back();  // the 'initialized' flag
+  return p;
+}
+
+ir::Node make_node(const std::string& name, const std::string& op, std::vector<std::string> in, std::vector<std::string> out) {
+  ir::Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = std::move(in);
+  n.outputs = std::move(out);
+  return n;
+}
+
+// Integer weights: what the quantizer delivers in evaluation, divided back onto its grid.
+at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vector<at::Tensor>& p, const at::Tensor& w,
+                           const GridSpec& s, const Qparams& q) {
+  at::Tensor wq = method(c.method).forward(w, c, Role::Weight, p, false).detach().to(at::kDouble);
+  std::vector<int64_t> bshape(w.dim(), 1);
+  if (q.scale.numel() > 1) {
+    if (s.axis != 0 || w.size(0) != q.scale.numel()) fail(n, c, "its per-channel scales do not run along the weight's first axis");
+    bshape[0] = q.scale.numel();
+  }
+  at::Tensor sc = q.scale.to(at::kDouble).view(bshape), zp = q.zero_point.to(at::kDouble).view(bshape);
+  at::Tensor ints = (wq / sc).round() + zp;
+  at::Tensor back = (ints - zp) * sc;
+  const double off = ((back - wq).abs() / sc).max().item<double>();
+  if (off > 1e-3)
+    fail(n, c, "its quantized weights are not on the grid it reports (off by " + std::to_string(off) + " steps)");
+  return ints.clamp(s.qmin, s.qmax).to(q.type);
+}
+}  // namespace
+
+ir::Graph to_qdq(const ir::Graph& g) {
+  register_quantization();
+  ir::Graph out = g;
+  out.nodes.clear();
+  for (const ir::Node& n : g.nodes) {
+    if (n.op != kFakeQuantOp) {
+      out.nodes.push_back(n);
+      continue;
+    }
+    const QuantizerConfig c = config_from_node(n);
+    const Role r = role_of(n);
+    std::vector<at::Tensor> p = state_of(g, n, c);
+    const GridSpec s = method(c.method).grid(c, r, p);
+    const Qparams q = qparams(n, c, s);
+    const std::string scale = n.name + ".qdq_scale", zero = n.name + ".qdq_zero_point";
+    out.initializers[scale] = exec::to_ir(q.scale.numel() == 1 ? q.scale.reshape({}) : q.scale);
+    out.initializers[zero] = exec::to_ir(q.zero_point.numel() == 1 ? q.zero_point.reshape({}) : q.zero_point);
+    out.buffers.insert(scale);
+    out.buffers.insert(zero);
+    const std::string& x = n.inputs.at(0);
+    auto w = g.initializers.find(x);
+    if (r == Role::Weight && w != g.initializers.end()) {
+      const std::string ints = n.name + ".qdq_weight";
+      out.initializers[ints] = exec::to_ir(integer_weights(n, c, p, exec::to_aten(w->second), s, q));
+      out.buffers.insert(ints);
+      ir::Node dq = make_node(n.name + ".dequantize", "DequantizeLinear", {ints, scale, zero}, {n.outputs.at(0)});
+      dq.attrs.set("axis", int64_t{0});
+      out.nodes.push_back(std::move(dq));
+      continue;
+    }
+    if (q.scale.numel() != 1) fail(n, c, "per-channel activation grids have no QDQ form here");
+    std::string src = x;
+    const int64_t lo = q.type == at::kByte ? 0 : -128, hi = q.type == at::kByte ? 255 : 127;
+    if (s.qmin != lo || s.qmax != hi) {
+      // A grid narrower than the storage type: clip to it first, since QuantizeLinear saturates
+      // only at the type's limits.
+      const float sc = q.scale.item<float>(), zp = q.zero_point.to(at::kFloat).item<float>();
+      const std::string cmin = n.name + ".qdq_clip_min", cmax = n.name + ".qdq_clip_max";
+      out.initializers[cmin] = ir::Tensor::floats({}, {(static_cast<float>(s.qmin) - zp) * sc});
+      out.initializers[cmax] = ir::Tensor::floats({}, {(static_cast<float>(s.qmax) - zp) * sc});
+      out.buffers.insert(cmin);
+      out.buffers.insert(cmax);
+      src = n.name + ".clipped";
+      out.nodes.push_back(make_node(n.name + ".clip", "Clip", {x, cmin, cmax}, {src}));
+    }
+    const std::string quantized = n.name + ".quantized";
+    out.nodes.push_back(make_node(n.name + ".quantize", "QuantizeLinear", {src, scale, zero}, {quantized}));
+    out.nodes.push_back(make_node(n.name + ".dequantize", "DequantizeLinear", {quantized, scale, zero}, {n.outputs.at(0)}));
+  }
+  ir::eliminate_dead_nodes(out);
+  out.validate();
+  return out;
+}
+
+}  // namespace qforge::quant

@@ -1,0 +1,246 @@
+// Post-training quantization and QDQ export on a small residual network with BatchNorm: the
+// calibrated network tracks the float one, bias correction removes the mean shift, the QDQ graph
+// computes what the FakeQuant graph computes, and bad inputs are refused with a clear message.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "qforge/compress/ptq.h"
+#include "qforge/data/loader.h"
+#include "qforge/exec/graph_module.h"
+#include "qforge/exec/tensor_convert.h"
+#include "qforge/ir/builder.h"
+#include "qforge/ir/passes.h"
+#include "qforge/onnx/onnx_io.h"
+#include "qforge/quant/config.h"
+#include "qforge/quant/fake_quant_node.h"
+#include "qforge/quant/insert.h"
+#include "qforge/quant/qdq.h"
+
+using namespace qforge;
+using ::testing::HasSubstr;
+
+namespace {
+// conv-bn-relu -> conv-bn (+ skip) -> relu -> global pool -> fc, with non-trivial BN statistics.
+ir::Graph small_resnet() {
+  ir::GraphBuilder b("small");
+  std::string x = b.input("x", {2, 1, 12, 12});
+  std::string h = b.relu(b.batchnorm(b.conv(x, 1, 8, 3, 1, 1, 1, false, "conv1"), 8, "bn1"), "relu1");
+  std::string y = b.batchnorm(b.conv(h, 8, 8, 3, 1, 1, 1, false, "conv2"), 8, "bn2");
+  y = b.relu(b.add(y, h, "add"), "relu2");
+  y = b.gemm(b.flatten(b.global_avgpool(y, "gap"), "flat"), 8, 5, true, "fc");
+  b.output(y, "logits");
+  ir::Graph g = b.finish();
+  torch::manual_seed(3);
+  for (auto& [name, t] : g.initializers) {
+    at::Tensor a = exec::to_aten(t);
+    if (name.find("running_var") != std::string::npos) a = torch::rand(a.sizes()) + 0.5;
+    else if (name.find("running_mean") != std::string::npos) a = torch::randn(a.sizes()) * 0.2;
+    else if (name.find("bn") != std::string::npos) a = torch::rand(a.sizes()) + 0.5;
+    else a = torch::randn(a.sizes()) * 0.4;
+    t = exec::to_ir(a.contiguous());
+  }
+  return g;
+}
+
+data::Dataset random_images(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  data::Dataset d;
+  d.images = torch::randint(0, 256, {n, 1, 12, 12}, torch::kUInt8);
+  d.labels = torch::randint(0, 5, {n}, torch::kLong);
+  d.num_classes = 5;
+  d.name = "random";
+  return d;
+}
+
+data::LoaderOptions plain(int64_t batch) {
+  data::LoaderOptions o;
+  o.batch_size = batch;
+  o.workers = 0;
+  o.transforms.mean = {0.5};
+  o.transforms.std = {0.25};
+  return o;
+}
+
+at::Tensor images_of(const data::Dataset& d) {
+  data::DataLoader l(d, plain(d.size()));
+  l.start_epoch(0);
+  data::Batch b;
+  l.next(b);
+  return b.images;
+}
+
+at::Tensor run(const ir::Graph& g, const at::Tensor& x) {
+  exec::GraphModule m(g);
+  m.eval();
+  at::NoGradGuard ng;
+  return m.forward(x);
+}
+
+double rel_err(const at::Tensor& a, const at::Tensor& b) { return ((a - b).norm() / b.norm()).item<double>(); }
+
+compress::PtqOptions quiet_options() {
+  compress::PtqOptions o;
+  o.quiet = true;
+  return o;
+}
+
+int count_op(const ir::Graph& g, const std::string& op) {
+  int n = 0;
+  for (const auto& node : g.nodes) n += node.op == op;
+  return n;
+}
+}  // namespace
+
+TEST(Ptq, W8A8TracksTheFloatNetworkForEveryCalibrator) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(96, 1);
+  const at::Tensor x = images_of(random_images(32, 2));
+  const at::Tensor ref = run(g, x);
+  for (const char* name : {"minmax", "ema", "percentile", "mse", "entropy"}) {
+    data::DataLoader loader(calib, plain(32));
+    compress::PtqOptions o = quiet_options();
+    o.calibrator.kind = quant::calibrator_from_name(name);
+    o.per_channel = true;
+    compress::PtqResult r = compress::run_ptq(g, loader, o);
+    EXPECT_EQ(r.folded_batchnorms, 2) << name;
+    EXPECT_EQ(r.calibration_images, 96) << name;
+    EXPECT_EQ(count_op(r.graph, "BatchNormalization"), 0) << name;
+    EXPECT_EQ(count_op(r.graph, "FakeQuant"), 6) << name;  // 3 layers x (weight, input)
+    const double err = rel_err(run(r.graph, x), ref);
+    EXPECT_LT(err, 0.03) << name;
+    EXPECT_GT(err, 0.0) << name << ": nothing was quantized";
+  }
+}
+
+TEST(Ptq, NarrowWeightsLoseMoreAndMseAndBiasCorrectionHelp) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(128, 4);
+  const at::Tensor x = images_of(random_images(64, 5));
+  const at::Tensor ref = run(g, x);
+  auto ptq = [&](int wbits, const std::string& wcal, bool bias_correction) {
+    data::DataLoader loader(calib, plain(64));
+    compress::PtqOptions o = quiet_options();
+    o.weight_bits = wbits;
+    o.first_last_bits = 0;
+    o.weight_calibrator = wcal;
+    o.bias_correction = bias_correction;
+    return compress::run_ptq(g, loader, o).graph;
+  };
+  const double e8 = rel_err(run(ptq(8, "minmax", false), x), ref);
+  const double e3 = rel_err(run(ptq(3, "minmax", false), x), ref);
+  const double e3_mse = rel_err(run(ptq(3, "mse", false), x), ref);
+  EXPECT_LT(e8, e3);
+  EXPECT_LT(e3_mse, e3);
+  // Bias correction: the mean of each logit over the data moves back towards the float mean.
+  const at::Tensor q = run(ptq(3, "mse", false), x), qc = run(ptq(3, "mse", true), x);
+  const double shift = (q.mean(0) - ref.mean(0)).abs().sum().item<double>();
+  const double shift_corrected = (qc.mean(0) - ref.mean(0)).abs().sum().item<double>();
+  EXPECT_LT(shift_corrected, shift);
+}
+
+TEST(Ptq, BadInputsAreRefusedWithAClearMessage) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(16, 1);
+  auto expect_error = [&](const ir::Graph& graph, const compress::PtqOptions& o, const std::string& what) {
+    data::DataLoader loader(calib, plain(8));
+    try {
+      compress::run_ptq(graph, loader, o);
+      ADD_FAILURE() << "no error; expected one saying " << what;
+    } catch (const std::runtime_error& e) {
+      EXPECT_THAT(e.what(), HasSubstr(what));
+    }
+  };
+  compress::PtqOptions o = quiet_options();
+  o.weight_bits = 1;
+  expect_error(g, o, "weight bits must be 2..8");
+  o = quiet_options();
+  o.activation_bits = 17;
+  expect_error(g, o, "activation bits must be 2..16");
+  o = quiet_options();
+  o.calibrator.percentile = 0;
+  expect_error(g, o, "percentile");
+  ir::Graph quantized = g;
+  quant::insert_fake_quant(quantized, quant::parse_quantize(YAML::Load("{weights: {method: lsq, bits: 4}}")));
+  expect_error(quantized, quiet_options(), "already quantized");
+  EXPECT_THROW(
+      {
+        data::DataLoader empty(data::subset(calib, 0), plain(8));
+        compress::run_ptq(g, empty, quiet_options());
+      },
+      std::exception);
+}
+
+TEST(Qdq, ExportedGraphComputesWhatTheQuantizedGraphComputes) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(64, 6);
+  // Continuous inputs: normalized 8-bit pixels can sit exactly on a 4-bit grid's rounding ties, where
+  // x / s and x * (1 / s) legitimately round apart by a whole step.
+  torch::manual_seed(7);
+  const at::Tensor x = torch::randn({32, 1, 12, 12});
+  for (int abits : {8, 4}) {
+    data::DataLoader loader(calib, plain(32));
+    compress::PtqOptions o = quiet_options();
+    o.per_channel = true;
+    o.activation_bits = abits;
+    o.weight_bits = abits;
+    o.first_last_bits = 0;
+    const ir::Graph q = compress::run_ptq(g, loader, o).graph;
+    const ir::Graph qdq = quant::to_qdq(q);
+    EXPECT_EQ(count_op(qdq, "FakeQuant"), 0);
+    EXPECT_EQ(count_op(qdq, "QuantizeLinear"), 3);
+    EXPECT_EQ(count_op(qdq, "DequantizeLinear"), 6);
+    EXPECT_EQ(count_op(qdq, "Clip"), abits < 8 ? 3 : 0);  // narrow grids keep their range
+    for (const auto& [name, t] : qdq.initializers)
+      if (name.find(".qdq_weight") != std::string::npos) {
+        EXPECT_EQ(t.dtype, ir::DType::Int8) << name;
+        const at::Tensor w = exec::to_aten(t).to(at::kInt);
+        EXPECT_LE(w.max().item<int>(), (1 << (abits - 1)) - 1) << name;
+        EXPECT_GE(w.min().item<int>(), -(1 << (abits - 1))) << name;
+      }
+    // Through ONNX and back: the file holds the same computation.
+    const ir::Graph reread = onnx_io::import_onnx_bytes(onnx_io::export_onnx_bytes(qdq), "qdq.onnx");
+    const at::Tensor a = run(q, x), b = run(reread, x);
+    // Equal up to rounding-boundary flips (x / s vs x * (1/s)): a flip moves one activation one step.
+    EXPECT_LT(rel_err(b, a), 1e-3) << abits << " bits";
+    EXPECT_TRUE(at::equal(a.argmax(1), b.argmax(1))) << abits << " bits";
+  }
+}
+
+TEST(Qdq, LsqQatGraphExportsAndCodebookMethodsAreRefused) {
+  quant::register_quantization();
+  const at::Tensor x = images_of(random_images(16, 8));
+  auto quantized = [&](const std::string& yaml) {
+    ir::Graph g = small_resnet();
+    ir::fold_batchnorm(g);
+    quant::insert_fake_quant(g, quant::parse_quantize(YAML::Load(yaml)));
+    exec::GraphModule m(g);
+    m.train();
+    m.forward(x);  // initializes the quantizers as the first training step does
+    return m.to_graph();
+  };
+  const ir::Graph lsq = quantized("{weights: {method: lsq, bits: 4, per_channel: true}, activations: {method: lsq, bits: 4}, keep_float: []}");
+  const ir::Graph qdq = quant::to_qdq(lsq);
+  EXPECT_LT(rel_err(run(qdq, x), run(lsq, x)), 1e-3);
+
+  const ir::Graph lq = quantized("{weights: {method: lqnet, bits: 2}, keep_float: []}");
+  try {
+    quant::to_qdq(lq);
+    ADD_FAILURE() << "a codebook grid was exported";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("codebook"));
+    EXPECT_THAT(e.what(), HasSubstr("lqnet"));
+  }
+  ir::Graph fresh = small_resnet();
+  quant::insert_fake_quant(fresh, quant::parse_quantize(YAML::Load("{weights: {method: lsq, bits: 4}, keep_float: []}")));
+  try {
+    quant::to_qdq(fresh);
+    ADD_FAILURE() << "an uncalibrated quantizer was exported";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("never saw data"));
+  }
+}
