@@ -1,6 +1,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "qforge/ir/shape_inference.h"
 #include "qforge/onnx/onnx_io.h"
 #include "tensor_proto.h"
 
@@ -65,7 +66,20 @@ std::string export_onnx_bytes(const ir::Graph& g) {
   onnx::GraphProto* gp = m.mutable_graph();
   gp->set_name(g.name);
   for (const ir::ValueInfo& v : g.inputs) set_value_info(v, gp->add_input());
-  for (const ir::ValueInfo& v : g.outputs) set_value_info(v, gp->add_output());
+  // Outputs whose shape the graph does not record get it from shape inference (the ONNX checker
+  // requires one); a symbolic batch dimension of the input stays symbolic.
+  std::map<std::string, ir::ValueInfo> inferred;
+  for (const ir::ValueInfo& v : g.outputs)
+    if (v.shape.empty() && inferred.empty()) inferred = ir::infer_shapes(g, 1);
+  const bool symbolic_batch = !g.inputs.empty() && !g.inputs[0].shape.empty() && g.inputs[0].shape[0] < 0;
+  for (ir::ValueInfo v : g.outputs) {
+    auto it = inferred.find(v.name);
+    if (v.shape.empty() && it != inferred.end()) {
+      v.shape = it->second.shape;
+      if (symbolic_batch && !v.shape.empty()) v.shape[0] = -1;
+    }
+    set_value_info(v, gp->add_output());
+  }
   for (const auto& [name, t] : g.initializers) to_proto(t, name, gp->add_initializer());
   for (const ir::Node& n : g.nodes) {
     if (n.op == "FakeQuant")

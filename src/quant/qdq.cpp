@@ -96,6 +96,11 @@ at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vec
 
 ir::Graph to_qdq(const ir::Graph& g) {
   register_quantization();
+  bool any = false;
+  for (const ir::Node& n : g.nodes) any |= n.op == kFakeQuantOp;
+  if (!any)
+    throw std::runtime_error("QDQ export: the model has no quantizers; quantize it first (qforge ptq, or train a recipe "
+                             "with a quantize: section), or export it as float ONNX with --format onnx");
   ir::Graph out = g;
   out.nodes.clear();
   for (const ir::Node& n : g.nodes) {

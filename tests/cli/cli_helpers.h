@@ -41,3 +41,15 @@ inline CliResult run_cli(const std::string& args) {
   int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_all(dir + "/out"), read_all(dir + "/err")};
 }
+
+// ONNX Runtime (npm onnxruntime-node, installed into tools/ort by scripts/setup.sh) on a model and
+// a float32 .npy batch: the independent check of QDQ exports.
+inline std::string ort_dir() { return std::string(QFORGE_SOURCE_DIR) + "/tools/ort"; }
+inline bool have_ort() { return std::filesystem::exists(ort_dir() + "/node_modules/onnxruntime-node/package.json"); }
+inline CliResult run_ort(const std::string& model, const std::string& input, const std::string& output) {
+  std::string dir = test_dir("ort_io");
+  std::string cmd = "node " + ort_dir() + "/run_ort.js " + model + " " + input + " " + output + " --batch 256 > " + dir +
+                    "/out 2> " + dir + "/err";
+  int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_all(dir + "/out"), read_all(dir + "/err")};
+}

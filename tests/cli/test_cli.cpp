@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_helpers.h"
+#include "qforge/data/dataset.h"
+#include "qforge/data/loader.h"
+#include "qforge/data/npy.h"
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -12,6 +15,40 @@ namespace {
 bool have_fashion() { return fs::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"); }
 const std::string kQuick =
     " data.subset=512 data.test_subset=256 train.batch_size=64 train.log_every=0 data.workers=1 ";
+
+// The first n Fashion-MNIST test images, normalized as qforge's loader does, as a .npy file; their labels.
+at::Tensor write_test_images(const std::string& path, int64_t n) {
+  qforge::data::Dataset d = qforge::data::subset(qforge::data::load_dataset("fashion-mnist", "", false), n);
+  qforge::data::LoaderOptions o;
+  o.batch_size = n;
+  o.workers = 0;
+  qforge::data::DataLoader l(d, o);
+  l.start_epoch(0);
+  qforge::data::Batch b;
+  l.next(b);
+  qforge::data::write_npy(path, b.images);
+  return b.labels;
+}
+
+// qforge's own evaluation of MODEL and ONNX Runtime's of its QDQ export on the same images agree up to
+// rounding-boundary flips.
+void expect_ort_agrees(const std::string& model, const std::string& dir) {
+  ASSERT_TRUE(have_ort()) << "onnxruntime-node missing in tools/ort: run scripts/setup.sh";
+  CliResult x = run_cli("export " + model + " --format qdq -o " + dir + "/m.onnx");
+  ASSERT_EQ(x.code, 0) << x.err;
+  const at::Tensor labels = write_test_images(dir + "/x.npy", 256);
+  CliResult q = run_cli("infer " + model + " --input " + dir + "/x.npy --output " + dir + "/qf.npy");
+  ASSERT_EQ(q.code, 0) << q.err;
+  CliResult o = run_ort(dir + "/m.onnx", dir + "/x.npy", dir + "/ort.npy");
+  ASSERT_EQ(o.code, 0) << o.err;
+  const at::Tensor a = qforge::data::read_npy(dir + "/qf.npy"), b = qforge::data::read_npy(dir + "/ort.npy");
+  ASSERT_EQ(a.sizes(), b.sizes());
+  const double same = a.argmax(1).eq(b.argmax(1)).to(at::kDouble).mean().item<double>();
+  EXPECT_GE(same, 0.99) << "identical predictions";
+  const double top_a = a.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
+  const double top_b = b.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
+  EXPECT_LE(std::abs(top_a - top_b), 100.0 / 256 + 1e-9) << "qforge " << top_a << " vs ORT " << top_b;  // at most one image
+}
 }  // namespace
 
 TEST(Cli, HelpDocumentsEveryCommand) {
@@ -121,6 +158,43 @@ TEST(Cli, QatFromFloatCheckpointThenInspectAndEval) {
   CliResult e = run_cli("eval " + q + "/last.ckpt --subset 256 --json");
   ASSERT_EQ(e.code, 0) << e.err;
   EXPECT_NEAR(nlohmann::json::parse(e.last_line())["top1"].get<double>(), j["test_top1"].get<double>(), 1e-9);
+  expect_ort_agrees(q + "/last.ckpt", q);
+}
+
+TEST(Cli, PtqThenQdqExportRunsInOnnxRuntime) {
+  if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  std::string fp = test_dir("ptq_float"), q = test_dir("ptq_q");
+  ASSERT_EQ(run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1" + kQuick + "--out " + fp).code, 0);
+  CliResult r = run_cli("ptq " + fp + "/best.ckpt --calib 128 --per-channel --calibrator entropy --bias-correction "
+                        "--eval-subset 256 -o " + q + "/ptq.ckpt --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("ptq: folded"));
+  auto j = nlohmann::json::parse(r.last_line());
+  EXPECT_EQ(j["calibration_images"], 128);
+  EXPECT_LT(j["quantized_size_bytes"].get<int64_t>(), j["float_size_bytes"].get<int64_t>() / 3);
+  EXPECT_NEAR(j["quantized"]["top1"].get<double>(), j["float"]["top1"].get<double>(), 3.0);
+  // eval of the written checkpoint reproduces the reported accuracy
+  CliResult e = run_cli("eval " + q + "/ptq.ckpt --subset 256 --json");
+  ASSERT_EQ(e.code, 0) << e.err;
+  EXPECT_NEAR(nlohmann::json::parse(e.last_line())["top1"].get<double>(), j["quantized"]["top1"].get<double>(), 1e-9);
+  expect_ort_agrees(q + "/ptq.ckpt", q);
+
+  // Bad inputs: an already quantized model, too many calibration images, an unwritable output, and a
+  // float model exported as QDQ; no partial output file in any case.
+  CliResult again = run_cli("ptq " + q + "/ptq.ckpt --calib 16 --no-eval -o " + q + "/twice.ckpt");
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, HasSubstr("already quantized"));
+  EXPECT_FALSE(fs::exists(q + "/twice.ckpt"));
+  CliResult many = run_cli("ptq " + fp + "/best.ckpt --calib 100000000 --no-eval -o " + q + "/many.ckpt");
+  EXPECT_EQ(many.code, 1);
+  EXPECT_THAT(many.err, HasSubstr("--calib"));
+  CliResult unwritable = run_cli("export " + q + "/ptq.ckpt --format qdq -o /nonexistent-dir/m.onnx");
+  EXPECT_EQ(unwritable.code, 1);
+  EXPECT_THAT(unwritable.err, HasSubstr("/nonexistent-dir/m.onnx"));
+  CliResult float_qdq = run_cli("export " + fp + "/best.ckpt --format qdq -o " + q + "/float.onnx");
+  EXPECT_EQ(float_qdq.code, 1);
+  EXPECT_THAT(float_qdq.err, HasSubstr("no quantizers"));
+  EXPECT_FALSE(fs::exists(q + "/float.onnx"));
 }
 
 TEST(Cli, EveryQatRecipeInsertsItsQuantizers) {
