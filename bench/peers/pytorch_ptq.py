@@ -8,7 +8,6 @@ PTQ wall time (prepare + calibrate + convert), and the int8 model's batch-1 / ba
 Usage: /usr/bin/python3 bench/peers/pytorch_ptq.py MODEL.onnx [--calib 512] [--threads 2]
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -20,24 +19,8 @@ from torch.ao.quantization import get_default_qconfig_mapping
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_mnist import images, labels  # noqa: E402
 from onnx_to_torch import OnnxNet  # noqa: E402
-
-ROOT = "/usr/share/datasets/fashion-mnist"
-MEAN, STD = 0.2860, 0.3530  # qforge's default normalization for fashion-mnist
-
-
-def idx(name):
-    with gzip.open(os.path.join(ROOT, name)) as f:
-        data = f.read()
-    ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def images(name):
-    x = idx(name).astype(np.float32)[:, None] / 255.0
-    return torch.from_numpy((x - MEAN) / STD)
-
 
 def top1(model, x, y, batch=500):
     correct = 0
@@ -68,9 +51,9 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.backends.quantized.engine = "onednn"
-    train_x = images("train-images-idx3-ubyte.gz")[: a.calib]
-    test_x = images("t10k-images-idx3-ubyte.gz")
-    test_y = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+    train_x = torch.from_numpy(images("train")[: a.calib])
+    test_x = torch.from_numpy(images("t10k"))
+    test_y = torch.from_numpy(labels("t10k"))
 
     net = OnnxNet(a.model).eval()
     float_top1 = top1(net, test_x, test_y)

@@ -18,7 +18,7 @@ Command add_ptq(CLI::App& app) {
                                "Post-training quantization: calibrate a float model on a few hundred training images "
                                "(no labels, no training) and write the quantized model.");
   struct Args {
-    std::string model, data, root, out, calibrator = "minmax", weight_calibrator = "minmax";
+    std::string model, data, root, out, calibrator = "minmax", input_calibrator = "minmax", weight_calibrator = "minmax";
     int64_t calib = 512;
     int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0;
     double percentile = 99.99, eval_subset = 0;
@@ -33,6 +33,9 @@ Command add_ptq(CLI::App& app) {
   c->add_option("--weights", a->weights, "weight bits, 2..8 (default 8)")->check(CLI::Range(2, 8));
   c->add_option("--activations", a->activations, "activation bits, 2..16 (default 8)")->check(CLI::Range(2, 16));
   c->add_option("--calibrator", a->calibrator, "activation ranges: minmax | ema | percentile | mse | entropy (default minmax)")
+      ->check(CLI::IsMember({"minmax", "ema", "percentile", "mse", "entropy"}));
+  c->add_option("--input-calibrator", a->input_calibrator,
+                "range of the network input (the image), which clipping would crop: the same names (default minmax)")
       ->check(CLI::IsMember({"minmax", "ema", "percentile", "mse", "entropy"}));
   c->add_option("--percentile", a->percentile, "percentile calibrator: the percentile kept, in (0, 100] (default 99.99)");
   c->add_option("--weight-calibrator", a->weight_calibrator, "weight ranges: minmax | mse (default minmax)")
@@ -71,6 +74,7 @@ Command add_ptq(CLI::App& app) {
     o.per_channel = a->per_channel;
     o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
     o.calibrator.percentile = a->percentile;
+    o.input_calibrator = quant::calibrator_from_name(a->input_calibrator);
     o.weight_calibrator = a->weight_calibrator;
     o.fold_batchnorm = !a->no_fold_bn;
     o.bias_correction = a->bias_correction;

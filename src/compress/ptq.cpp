@@ -146,7 +146,10 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
     if (quant::role_of(*node) == quant::Role::Activation) {
       auto it = stats.find(name);
       if (it == stats.end()) throw std::runtime_error("calibration: quantizer '" + name + "' saw no data");
-      const double t = it->second.threshold(o.calibrator, c.bits);
+      quant::CalibratorOptions co = o.calibrator;
+      for (const auto& in : m.structure().inputs)
+        if (in.name == node->inputs[0]) co.kind = o.input_calibrator;
+      const double t = it->second.threshold(co, c.bits);
       p.at(2).fill_(c.is_signed ? -t : 0.0);
       p.at(3).fill_(t);
     } else {

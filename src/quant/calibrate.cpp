@@ -157,7 +157,12 @@ double mse_threshold(const std::vector<double>& hist, double hist_max, int bits,
   return best_t;
 }
 
-double entropy_threshold(const std::vector<double>& hist, double hist_max, int bits, bool is_signed) {
+double entropy_threshold(const std::vector<double>& hist_in, double hist_max, int bits, bool is_signed) {
+  // The first bin holds every exact zero (all of a ReLU's negative inputs): left as it is, that spike
+  // dominates both distributions and KL prefers tiny ranges. TensorRT's calibrator (and NVIDIA's
+  // pytorch-quantization) give it the count of its neighbour instead.
+  std::vector<double> hist = hist_in;
+  if (hist.size() > 1) hist[0] = hist[1];
   const size_t n = hist.size();
   const size_t levels = size_t{1} << (is_signed ? bits - 1 : bits);
   if (n <= levels) return hist_max;
@@ -197,9 +202,9 @@ double entropy_threshold(const std::vector<double>& hist, double hist_max, int b
       const double qj = q[j] > 0 ? q[j] / sq : 1e-12;
       kl += pj * std::log(pj / qj);
     }
-    if (kl < best_kl) best_kl = kl, best_i = i;
+    if (kl <= best_kl) best_kl = kl, best_i = i;  // ties: the widest range, as TensorRT picks
   }
-  return (static_cast<double>(best_i) + 0.5) * width;
+  return static_cast<double>(best_i) * width;
 }
 
 at::Tensor weight_thresholds(const at::Tensor& w, int bits, bool per_channel, const std::string& method) {

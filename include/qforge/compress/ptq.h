@@ -28,7 +28,10 @@ struct PtqOptions {
   int weight_bits = 8;      // 2..8
   int activation_bits = 8;  // 2..16
   bool per_channel = false;            // one weight scale per output channel
-  quant::CalibratorOptions calibrator;  // activations
+  quant::CalibratorOptions calibrator;  // activations inside the network
+  // The network input (the image): bounded and often discrete (8-bit pixels), where clipping removes
+  // image content rather than outliers; min/max by default whatever `calibrator` is.
+  quant::Calibrator input_calibrator = quant::Calibrator::MinMax;
   std::string weight_calibrator = "minmax";  // minmax | mse
   bool fold_batchnorm = true;
   bool bias_correction = false;

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# PTQ of the float ResNet-20 (Fashion-MNIST) with every calibrator, against PyTorch FX PTQ (onednn) on the
+# same weights, calibration images and test set; then the QDQ export of the W8A8 model (and of a QAT
+# model, if given) in ONNX Runtime against qforge's own evaluation.
+#   bash bench/ptq_resnet20.sh build/qforge runs/bench-resnet20/best.ckpt runs/bench-ptq [QAT_CHECKPOINT]
+# Prints a markdown table; raw JSON lines go to OUT/*.json.
+set -euo pipefail
+BIN=$1 CKPT=$2 OUT=$3 QAT=${4:-}
+HERE="$(cd "$(dirname "$0")" && pwd)"
+mkdir -p "$OUT"
+"$BIN" export "$CKPT" --format onnx -o "$OUT/float.onnx" > /dev/null
+/usr/bin/python3 "$HERE/peers/fashion_mnist.py" "$OUT"
+
+echo "| method | calibrator | top-1 float | top-1 quantized | delta | PTQ time (s) |"
+echo "|---|---|---|---|---|---|"
+/usr/bin/python3 "$HERE/peers/pytorch_ptq.py" "$OUT/float.onnx" --calib 512 --threads 2 > "$OUT/peer.json"
+/usr/bin/python3 -c "
+import json; j = json.load(open('$OUT/peer.json'))
+print(f\"| PyTorch FX PTQ W8A8 (onednn) | histogram | {j['float_top1']:.2f} | {j['int8_top1']:.2f} | {j['int8_top1'] - j['float_top1']:+.2f} | {j['ptq_seconds']:.2f} |\")"
+run() {  # name, label, extra args
+  "$BIN" ptq "$CKPT" --calib 512 --per-channel --json -q -o "$OUT/$1.ckpt" "${@:3}" > "$OUT/$1.json"
+  /usr/bin/python3 -c "
+import json; j = json.load(open('$OUT/$1.json'))
+print(f\"| qforge $2 | {j['calibrator']} | {j['float']['top1']:.2f} | {j['quantized']['top1']:.2f} | {j['quantized']['top1'] - j['float']['top1']:+.2f} | {j['ptq_seconds']:.2f} |\")"
+}
+for c in minmax ema percentile mse entropy; do run "w8a8-$c" "W8A8 per-channel" --calibrator "$c"; done
+run w4a8-minmax "W4A8 per-channel, min/max weights" --weights 4
+run w4a8-mse-bc "W4A8 per-channel, MSE weights + bias correction" --weights 4 --weight-calibrator mse --bias-correction
+
+echo
+echo "| model | qforge top-1 | ONNX Runtime top-1 | identical predictions |"
+echo "|---|---|---|---|"
+check() {  # name, checkpoint
+  "$BIN" export "$2" --format qdq -o "$OUT/$1-qdq.onnx" > /dev/null
+  "$BIN" infer "$2" --input "$OUT/test_x.npy" --output "$OUT/$1-qforge.npy" > /dev/null
+  node "$HERE/../tools/ort/run_ort.js" "$OUT/$1-qdq.onnx" "$OUT/test_x.npy" "$OUT/$1-ort.npy" --batch 500
+  /usr/bin/python3 "$HERE/peers/compare_predictions.py" "$OUT/$1-qforge.npy" "$OUT/$1-ort.npy" "$OUT/test_y.npy" > "$OUT/$1-ort.json"
+  /usr/bin/python3 -c "
+import json; j = json.load(open('$OUT/$1-ort.json'))
+print(f\"| $1 | {j['qforge_top1']:.2f} | {j['peer_top1']:.2f} | {j['identical_predictions']:.2f}% |\")"
+}
+check ptq-w8a8-minmax "$OUT/w8a8-minmax.ckpt"
+if [ -n "$QAT" ]; then check qat "$QAT"; fi
