@@ -56,6 +56,9 @@ bool internal_attribute(const ir::Node& n, const std::string& name) {
 }  // namespace
 
 std::string export_onnx_bytes(const ir::Graph& g) {
+  for (const ir::Node& n : g.nodes)
+    if (n.op == "FakeQuant")
+      throw OnnxError("node '" + n.name + "' is a quantizer; float ONNX cannot hold it (export with --format qdq)");
   onnx::ModelProto m;
   m.set_ir_version(7);
   m.set_producer_name("qforge");
@@ -70,7 +73,13 @@ std::string export_onnx_bytes(const ir::Graph& g) {
   // requires one); a symbolic batch dimension of the input stays symbolic.
   std::map<std::string, ir::ValueInfo> inferred;
   for (const ir::ValueInfo& v : g.outputs)
-    if (v.shape.empty() && inferred.empty()) inferred = ir::infer_shapes(g, 1);
+    if (v.shape.empty() && inferred.empty()) {
+      try {
+        inferred = ir::infer_shapes(g, 1);
+      } catch (const std::exception&) {
+        break;  // leave the shape open; the node loop below reports graph errors it can name
+      }
+    }
   const bool symbolic_batch = !g.inputs.empty() && !g.inputs[0].shape.empty() && g.inputs[0].shape[0] < 0;
   for (ir::ValueInfo v : g.outputs) {
     auto it = inferred.find(v.name);
@@ -82,8 +91,6 @@ std::string export_onnx_bytes(const ir::Graph& g) {
   }
   for (const auto& [name, t] : g.initializers) to_proto(t, name, gp->add_initializer());
   for (const ir::Node& n : g.nodes) {
-    if (n.op == "FakeQuant")
-      throw OnnxError("node '" + n.name + "' is a quantizer; float ONNX cannot hold it (export with --format qdq)");
     onnx::NodeProto* np = gp->add_node();
     np->set_name(n.name);
     np->set_op_type(n.op);
