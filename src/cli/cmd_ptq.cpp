@@ -20,10 +20,10 @@ Command add_ptq(CLI::App& app) {
   struct Args {
     std::string model, data, root, out, calibrator = "minmax", input_calibrator = "minmax", weight_calibrator = "minmax";
     int64_t calib = 512;
-    int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0;
+    int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
     std::vector<std::string> keep_float;
-    bool per_channel = false, bias_correction = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
+    bool per_channel = false, bias_correction = false, adaround = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
   c->add_option("model", a->model, "the float model: a checkpoint or an ONNX file")->required();
@@ -42,6 +42,9 @@ Command add_ptq(CLI::App& app) {
       ->check(CLI::IsMember({"minmax", "mse"}));
   c->add_flag("--per-channel", a->per_channel, "one weight scale per output channel (default: one per tensor)");
   c->add_flag("--bias-correction", a->bias_correction, "correct each layer's bias for the mean shift weight quantization causes");
+  c->add_flag("--adaround", a->adaround, "learn each weight's rounding direction layer by layer (AdaRound), for 2-4 bit weights");
+  c->add_option("--adaround-iterations", a->adaround_iterations, "AdaRound optimization steps per layer (default 1000)")
+      ->check(CLI::PositiveNumber);
   c->add_flag("--no-fold-bn", a->no_fold_bn, "keep BatchNorm nodes instead of folding them into the convolutions");
   c->add_option("--keep-float", a->keep_float, "layers left in float: node names, or first / last");
   c->add_option("--first-last-bits", a->first_last_bits,
@@ -78,6 +81,8 @@ Command add_ptq(CLI::App& app) {
     o.weight_calibrator = a->weight_calibrator;
     o.fold_batchnorm = !a->no_fold_bn;
     o.bias_correction = a->bias_correction;
+    o.adaround = a->adaround;
+    o.adaround_options.iterations = a->adaround_iterations;
     o.keep_float = a->keep_float;
     o.first_last_bits = a->first_last_bits;
     o.quiet = a->quiet;
@@ -92,6 +97,8 @@ Command add_ptq(CLI::App& app) {
     out["weight_bits"] = a->weights;
     out["activation_bits"] = a->activations;
     out["per_channel"] = a->per_channel;
+    out["adaround"] = a->adaround;
+    out["bias_correction"] = a->bias_correction;
     out["float_size_bytes"] = float_bytes;
     out["quantized_size_bytes"] = quant::deployed_size_bytes(res.graph);
     exec::GraphModule quantized(res.graph);

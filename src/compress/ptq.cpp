@@ -161,6 +161,11 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
     mark_initialized(m, *node);
   }
   refresh_scales(m, calibration);
+  if (o.adaround) {
+    AdaRoundOptions ao = o.adaround_options;
+    ao.quiet = ao.quiet || o.quiet;
+    adaround(m, calibration, ao);
+  }
   if (o.bias_correction) {
     const int corrected = correct_biases(m, stats);
     if (!o.quiet) std::fprintf(stderr, "ptq: bias correction adjusted %d layers\n", corrected);

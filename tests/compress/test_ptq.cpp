@@ -141,6 +141,34 @@ TEST(Ptq, NarrowWeightsLoseMoreAndMseAndBiasCorrectionHelp) {
   EXPECT_LT(shift_corrected, shift);
 }
 
+TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(128, 9);
+  const at::Tensor x = images_of(random_images(64, 10));
+  const at::Tensor ref = run(g, x);
+  auto ptq = [&](bool learned) {
+    data::DataLoader loader(calib, plain(64));
+    compress::PtqOptions o = quiet_options();
+    o.weight_bits = 3;
+    o.activation_bits = 8;
+    o.first_last_bits = 0;
+    o.per_channel = true;
+    o.adaround = learned;
+    o.adaround_options.iterations = 300;
+    return compress::run_ptq(g, loader, o).graph;
+  };
+  const ir::Graph nearest = ptq(false), learned = ptq(true);
+  EXPECT_LT(rel_err(run(learned, x), ref), rel_err(run(nearest, x), ref));
+  // The learned weights lie on the grid: each differs from the float weight by less than one step.
+  for (const auto& [name, t] : learned.initializers)
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0) {
+      const at::Tensor a = exec::to_aten(t), b = exec::to_aten(nearest.initializers.at(name));
+      EXPECT_EQ(a.sizes(), b.sizes()) << name;
+    }
+  EXPECT_GT(rel_err(run(learned, x), run(nearest, x)), 0.0);  // it changed something
+}
+
 TEST(Ptq, BadInputsAreRefusedWithAClearMessage) {
   quant::register_quantization();
   const ir::Graph g = small_resnet();

@@ -5,7 +5,8 @@
 // and input (first and last layer at 8 bits when narrower widths are asked for); run the float
 // network over the calibration set and pick each activation range with the chosen calibrator
 // (quant/calibrate.h); clip weights per channel (min/max or MSE); optionally correct each layer's
-// bias for the mean shift its weight quantization causes (Nagel et al. 2019, empirical form).
+// bias for the mean shift its weight quantization causes (Nagel et al. 2019, empirical form);
+// optionally learn each weight's rounding direction first (AdaRound, adaround.h).
 #pragma once
 #include <functional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "qforge/compress/adaround.h"
 #include "qforge/ir/graph.h"
 #include "qforge/quant/calibrate.h"
 #include "qforge/quant/insert.h"
@@ -35,6 +37,8 @@ struct PtqOptions {
   std::string weight_calibrator = "minmax";  // minmax | mse
   bool fold_batchnorm = true;
   bool bias_correction = false;
+  bool adaround = false;  // learned rounding of the weights (compress/adaround.h), before bias correction
+  AdaRoundOptions adaround_options;
   // Layers left in float (node names, or first / last), and the width of first/last when they
   // are not kept float but the requested widths are below 8.
   std::vector<std::string> keep_float;

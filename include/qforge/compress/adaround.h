@@ -1,0 +1,36 @@
+// AdaRound (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training Quantization"): for each
+// quantized Conv / Gemm in turn, learns whether each weight rounds up or down so the layer's output on
+// calibration data stays close to the float output, instead of rounding to nearest.
+//   W~ = s * clamp(floor(W / s) + h(V), qmin, qmax),  h(V) = clamp(sigmoid(V) * (zeta - gamma) + gamma, 0, 1)
+//   loss = || f(x; W) - f(x; W~) ||^2 + lambda * sum(1 - |2 h(V) - 1|^beta),  beta annealed 20 -> 2
+// with zeta = 1.1, gamma = -0.1, V started so that h(V) equals the fractional part of W / s. At the end
+// every h is rounded to 0 or 1 and the weights are written back on the grid, so the (calibrated) weight
+// quantizer reproduces them exactly. Inputs are the float network's, as in the paper's layer-wise form.
+#pragma once
+#include <cstdint>
+
+namespace qforge::exec {
+class GraphModule;
+}
+namespace qforge::data {
+class DataLoader;
+}
+
+namespace qforge::compress {
+
+struct AdaRoundOptions {
+  int iterations = 1000;  // per layer
+  int64_t batch_size = 32;
+  double lr = 1e-3;       // Adam on V
+  double reg = 0.01;      // lambda
+  double warmup = 0.2;    // share of iterations without the rounding regularizer
+  double beta_start = 20, beta_end = 2;
+  uint64_t seed = 0;
+  bool quiet = false;
+};
+
+// Needs calibrated weight quantizers (ranges fixed) and activation quantizers on the layer inputs.
+// Returns how many layers it rounded.
+int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRoundOptions& o);
+
+}  // namespace qforge::compress

@@ -1,0 +1,120 @@
+#include "qforge/compress/adaround.h"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adam.h>
+
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
+#include "../quant/grid.h"
+#include "qforge/data/loader.h"
+#include "qforge/exec/graph_module.h"
+#include "qforge/quant/fake_quant_node.h"
+
+namespace qforge::compress {
+
+namespace {
+constexpr double kZeta = 1.1, kGamma = -0.1;
+
+const ir::Node* quantizer_of(const ir::Graph& g, const std::string& value, quant::Role role) {
+  const ir::Node* p = g.producer(value);
+  return p && p->op == quant::kFakeQuantOp && quant::role_of(*p) == role ? p : nullptr;
+}
+
+// Every input the layer's activation quantizer sees over the calibration set (the float network).
+at::Tensor layer_inputs(exec::GraphModule& m, data::DataLoader& loader, const std::string& quantizer) {
+  at::NoGradGuard g;
+  std::vector<at::Tensor> xs;
+  quant::CalibrationScope scope([&](const ir::Node& n, const at::Tensor& x) {
+    if (n.name == quantizer) xs.push_back(x.detach().clone());
+  });
+  loader.start_epoch(0);
+  data::Batch b;
+  while (loader.next(b)) m.forward(b.images);
+  loader.start_epoch(0);
+  return at::cat(xs);
+}
+
+at::Tensor rectified_sigmoid(const at::Tensor& v) { return (at::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
+}  // namespace
+
+int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRoundOptions& o) {
+  at::AutoGradMode grad_on(true);  // callers may hold a no-grad guard; V needs gradients
+  const ir::Graph& g = m.structure();
+  std::vector<const ir::Node*> layers;
+  for (const auto& n : g.nodes)
+    if ((n.op == "Conv" || n.op == "Gemm") && quantizer_of(g, n.inputs.at(1), quant::Role::Weight) &&
+        quantizer_of(g, n.inputs.at(0), quant::Role::Activation) && m.state().count(quantizer_of(g, n.inputs[1], quant::Role::Weight)->inputs[0]))
+      layers.push_back(&n);
+  at::manual_seed(o.seed);
+  exec::OpContext ctx;
+  int done = 0;
+  for (const ir::Node* n : layers) {
+    const ir::Node* wq = quantizer_of(g, n->inputs[1], quant::Role::Weight);
+    const ir::Node* aq = quantizer_of(g, n->inputs[0], quant::Role::Activation);
+    const quant::QuantizerConfig c = quant::config_from_node(*wq);
+    if (c.method != "uniform") throw std::runtime_error("adaround: layer '" + n->name + "': needs the uniform weight quantizer PTQ inserts");
+    const quant::IntRange q = quant::int_range(c.bits, c.is_signed);
+    const at::Tensor& w = m.state().at(wq->inputs[0]);
+    const at::Tensor scale = m.state().at(wq->inputs[1]).detach();
+    std::vector<int64_t> bshape(w.dim(), 1);
+    if (scale.numel() > 1) bshape[0] = scale.numel();
+    const at::Tensor s = scale.view(bshape);
+    const at::Tensor bias = n->inputs.size() > 2 && !n->inputs[2].empty() ? m.state().at(n->inputs[2]).detach() : at::Tensor();
+    const at::Tensor x_all = layer_inputs(m, calibration, aq->name);
+    const int64_t count = x_all.size(0);
+    const exec::OpKernel& op = exec::OpRegistry::instance().get(*n);
+    auto layer = [&](const at::Tensor& x, const at::Tensor& weight) {
+      std::vector<at::Tensor> in{x, weight};
+      if (bias.defined()) in.push_back(bias);
+      return op(*n, in, ctx).at(0);
+    };
+
+    const at::Tensor w0 = w.detach().clone();
+    const at::Tensor base = at::floor(w0 / s);
+    const at::Tensor rest = (w0 / s - base).clamp(0.01, 0.99);
+    at::Tensor v = (-at::log((kZeta - kGamma) / (rest - kGamma) - 1)).requires_grad_(true);
+    torch::optim::Adam opt({v}, torch::optim::AdamOptions(o.lr));
+    auto error_with = [&](const at::Tensor& weight) {  // mean squared output error on (up to) 256 inputs
+      at::NoGradGuard ng;
+      at::Tensor x = x_all.slice(0, 0, std::min<int64_t>(count, 256));
+      return (layer(x, weight) - layer(x, w0)).pow(2).mean().item<double>();
+    };
+    const double nearest = error_with((w0 / s).round().clamp(q.qmin, q.qmax) * s);
+    const int warm = static_cast<int>(o.warmup * o.iterations);
+    for (int it = 0; it < o.iterations; ++it) {
+      at::Tensor idx = at::randperm(count, at::kLong).slice(0, 0, std::min(o.batch_size, count));
+      at::Tensor x = x_all.index_select(0, idx);
+      at::Tensor target;
+      {
+        at::NoGradGuard ng;
+        target = layer(x, w0);
+      }
+      at::Tensor h = rectified_sigmoid(v);
+      at::Tensor wt = (base + h).clamp(q.qmin, q.qmax) * s;
+      at::Tensor loss = (layer(x, wt) - target).pow(2).flatten(1).sum(1).mean();
+      if (it >= warm) {
+        const double rel = static_cast<double>(it - warm) / std::max(1, o.iterations - warm);
+        const double beta = o.beta_end + (o.beta_start - o.beta_end) * (1 - rel);
+        loss = loss + o.reg * (1 - (2 * h - 1).abs().pow(beta)).sum();
+      }
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+    at::Tensor rounded;
+    {
+      at::NoGradGuard ng;
+      rounded = (base + (rectified_sigmoid(v) >= 0.5).to(base.scalar_type())).clamp(q.qmin, q.qmax) * s;
+      w.copy_(rounded);
+    }
+    ++done;
+    if (!o.quiet)
+      std::fprintf(stderr, "adaround: %s (%d/%zu): output MSE with nearest rounding %.3g, learned rounding %.3g\n", n->name.c_str(),
+                   done, layers.size(), nearest, error_with(rounded));
+  }
+  return done;
+}
+
+}  // namespace qforge::compress
