@@ -1,0 +1,53 @@
+// C++ wrapper over the C API: RAII model, exceptions for errors.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "qforge_rt/qforge_rt.h"
+
+namespace qforge_rt {
+
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Model {
+ public:
+  explicit Model(const std::string& path) : m_(qf_load(path.c_str())) {
+    if (!m_) throw Error(qf_last_error());
+  }
+  ~Model() { qf_free(m_); }
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
+
+  // Runs on x with the given shape; returns the first output, its shape in out_shape.
+  std::vector<float> run(const std::vector<float>& x, const std::vector<int64_t>& shape, std::vector<int64_t>& out_shape) {
+    std::vector<float> y(out_capacity_);
+    int64_t s[QF_MAX_RANK];
+    int rank = 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (qf_run(m_, x.data(), shape.data(), static_cast<int>(shape.size()), y.data(), y.size(), s, &rank) == 0) {
+        out_shape.assign(s, s + rank);
+        size_t n = 1;
+        for (int i = 0; i < rank; ++i) n *= static_cast<size_t>(s[i]);
+        y.resize(n);
+        return y;
+      }
+      if (rank <= 0) break;  // not a capacity problem
+      size_t n = 1;
+      for (int i = 0; i < rank; ++i) n *= static_cast<size_t>(s[i]);
+      out_capacity_ = n;
+      y.assign(n, 0.f);
+    }
+    throw Error(qf_last_error());
+  }
+
+ private:
+  qf_model* m_;
+  size_t out_capacity_ = 1 << 16;
+};
+
+}  // namespace qforge_rt

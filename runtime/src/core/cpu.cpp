@@ -1,0 +1,66 @@
+#include "core/cpu.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include "core/error.h"
+
+namespace qfrt {
+
+namespace {
+std::atomic<int> g_isa{-1};
+
+Isa detect() {
+  if (const char* e = std::getenv("QFORGE_RT_ISA"); e && *e) {
+    const std::string s = e;
+    Isa want;
+    if (s == "scalar") want = Isa::Scalar;
+    else if (s == "avx2") want = Isa::Avx2;
+    else if (s == "avx512vnni" || s == "avx512") want = Isa::Avx512Vnni;
+    else fail("QFORGE_RT_ISA='" + s + "' is not one of scalar, avx2, avx512vnni");
+    if (!cpu_supports(want)) fail(std::string("QFORGE_RT_ISA=") + s + ": this CPU does not support it");
+    return want;
+  }
+  if (cpu_supports(Isa::Avx512Vnni)) return Isa::Avx512Vnni;
+  if (cpu_supports(Isa::Avx2)) return Isa::Avx2;
+  return Isa::Scalar;
+}
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512Vnni: return "avx512vnni";
+  }
+  return "?";
+}
+
+bool cpu_supports(Isa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2: return __builtin_cpu_supports("avx2");
+    case Isa::Avx512Vnni:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vnni");
+  }
+  return false;
+}
+
+Isa active_isa() {
+  int v = g_isa.load();
+  if (v < 0) {
+    v = static_cast<int>(detect());
+    g_isa.store(v);
+  }
+  return static_cast<Isa>(v);
+}
+
+void set_active_isa(Isa isa) {
+  if (!cpu_supports(isa)) fail(std::string("ISA ") + isa_name(isa) + " is not supported by this CPU");
+  g_isa.store(static_cast<int>(isa));
+}
+
+}  // namespace qfrt

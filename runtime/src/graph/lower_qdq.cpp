@@ -1,0 +1,362 @@
+// Rewrites, in this order (each keeps the graph topologically sorted and exact up to rounding):
+//  1. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
+//     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
+//     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up.
+//  2. DequantizeLinear sinks below MaxPool / Flatten / Reshape / Identity / Dropout, which then
+//     run on the integer tensor.
+//  3. DQ(x) -> Conv / Gemm / MatMul (weights DQ(int8 initializer)) -> Q  becomes QLinearConv or
+//     qf.QGemm with a fused requantization (bias folded); without a single Q after it, the layer
+//     still runs in integers with a float output (qf.QConvToFloat, qf.QGemm with no y_scale).
+//  4. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
+//     qf.QAveragePool.
+//  5. DQ of constants is folded into float initializers; dead nodes are removed.
+#include "graph/lower_qdq.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/error.h"
+
+namespace qfrt {
+
+namespace {
+struct Rewriter {
+  Graph& g;
+  std::set<std::string> graph_outputs;
+  explicit Rewriter(Graph& gr) : g(gr), graph_outputs(gr.outputs.begin(), gr.outputs.end()) {}
+
+  int producer(const std::string& v) const {
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (const auto& o : g.nodes[i].outputs)
+        if (o == v) return static_cast<int>(i);
+    return -1;
+  }
+  std::vector<int> consumers(const std::string& v) const {
+    std::vector<int> r;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (const auto& in : g.nodes[i].inputs)
+        if (in == v) {
+          r.push_back(static_cast<int>(i));
+          break;
+        }
+    return r;
+  }
+  bool is_const(const std::string& v) const { return !v.empty() && g.constant(v); }
+  bool per_tensor_params(const Node& n) const {  // scale (and zero point) constant scalars
+    const Tensor* s = g.constant(n.input(1));
+    return s && s->numel() == 1 && (n.input(2).empty() || (is_const(n.input(2)) && g.constant(n.input(2))->numel() == 1));
+  }
+  // DequantizeLinear of an activation (per tensor).
+  const Node* act_dq(const std::string& v) const {
+    const int p = producer(v);
+    if (p < 0) return nullptr;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    if (n.op != "DequantizeLinear" || is_const(n.input(0)) || !per_tensor_params(n)) return nullptr;
+    return &n;
+  }
+  // DequantizeLinear of an int8/uint8 initializer.
+  const Node* weight_dq(const std::string& v) const {
+    const int p = producer(v);
+    if (p < 0) return nullptr;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    if (n.op != "DequantizeLinear" || !is_const(n.input(0)) || !is_const(n.input(1))) return nullptr;
+    const DType t = g.constant(n.input(0))->dtype;
+    if ((t != DType::U8 && t != DType::S8) || (!n.input(2).empty() && !is_const(n.input(2)))) return nullptr;
+    return &n;
+  }
+  // The single QuantizeLinear (per tensor) reading v, when that is v's only use.
+  int single_q(const std::string& v) const {
+    if (graph_outputs.count(v)) return -1;
+    const std::vector<int> c = consumers(v);
+    if (c.size() != 1) return -1;
+    const Node& q = g.nodes[static_cast<size_t>(c[0])];
+    if (q.op != "QuantizeLinear" || q.input(0) != v || !per_tensor_params(q)) return -1;
+    return c[0];
+  }
+  std::string fresh(const std::string& base) const {
+    std::string s = base;
+    for (int i = 0; producer(s) >= 0 || g.constant(s) || std::find(g.inputs.begin(), g.inputs.end(), s) != g.inputs.end(); ++i)
+      s = base + "_" + std::to_string(i);
+    return s;
+  }
+
+  // The integer a float value becomes under Q's scale and zero point (for Clip bounds).
+  int32_t q_of(const Node& q, float v, int32_t lo, int32_t hi) const {
+    const float s = g.constant(q.input(1))->data<float>()[0];
+    const int32_t zp = q.input(2).empty() ? 0 : static_cast<int32_t>(g.constant(q.input(2))->as_int(0));
+    const double r = static_cast<double>(std::nearbyint(v / s)) + zp;
+    return static_cast<int32_t>(r < lo ? lo : (r > hi ? hi : r));
+  }
+
+  void absorb_into_quantize() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (g.nodes[i].op != "QuantizeLinear" || !per_tensor_params(g.nodes[i])) continue;
+      for (;;) {
+        Node& q = g.nodes[i];
+        const DType t = q.input(2).empty() ? DType::U8 : g.constant(q.input(2))->dtype;
+        const int32_t tlo = t == DType::S8 ? -128 : 0, thi = t == DType::S8 ? 127 : 255;
+        int32_t lo = static_cast<int32_t>(q.i("qf_lo", tlo)), hi = static_cast<int32_t>(q.i("qf_hi", thi));
+        const int p = producer(q.input(0));
+        if (p < 0) break;
+        const Node pn = g.nodes[static_cast<size_t>(p)];
+        if (pn.op == "Relu") {
+          lo = std::max(lo, q_of(q, 0.f, tlo, thi));
+        } else if (pn.op == "Clip") {
+          float a = pn.f("min", -INFINITY), b = pn.f("max", INFINITY);
+          if (!pn.input(1).empty()) {
+            if (!is_const(pn.input(1))) break;
+            a = static_cast<float>(g.constant(pn.input(1))->as_double(0));
+          }
+          if (!pn.input(2).empty()) {
+            if (!is_const(pn.input(2))) break;
+            b = static_cast<float>(g.constant(pn.input(2))->as_double(0));
+          }
+          lo = std::max(lo, q_of(q, a, tlo, thi));
+          hi = std::min(hi, q_of(q, b, tlo, thi));
+        } else if (pn.op == "MaxPool" || pn.op == "Flatten" || pn.op == "Identity" || pn.op == "Dropout" ||
+                   (pn.op == "Reshape" && is_const(pn.input(1)))) {
+          if (pn.outputs.size() > 1 && !pn.outputs[1].empty()) break;
+          // Q moves above the data op: q2 = Q(input), op2 = op(q2) -> q's output.
+          Node q2 = q, op2 = pn;
+          q2.name = q.name + "_qf_up";
+          q2.inputs[0] = pn.inputs[0];
+          q2.outputs = {fresh(pn.outputs[0] + "_qf_q")};
+          op2.name = pn.name + "_qf_int";
+          op2.inputs[0] = q2.outputs[0];
+          op2.outputs = {q.outputs[0]};
+          g.nodes[i] = op2;
+          g.nodes.insert(g.nodes.begin() + static_cast<long>(i), q2);
+          continue;  // keep absorbing into q2, now at index i
+        } else {
+          break;
+        }
+        q.inputs[0] = pn.inputs[0];
+        if (lo != tlo) q.attrs["qf_lo"].i = lo;
+        if (hi != thi) q.attrs["qf_hi"].i = hi;
+        if (lo > hi) fail(g.source + ": " + q.label() + ": the clip range is empty");
+      }
+    }
+  }
+
+  void sink_dequantize() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node c = g.nodes[i];
+      const bool data_op = c.op == "MaxPool" || c.op == "Flatten" || c.op == "Identity" || c.op == "Dropout" || c.op == "Reshape";
+      if (!data_op || (c.outputs.size() > 1 && !c.outputs[1].empty())) continue;
+      const Node* d = act_dq(c.input(0));
+      if (!d) continue;
+      Node c2 = c, d2 = *d;
+      c2.name = c.name + "_qf_int";
+      c2.inputs[0] = d->inputs[0];
+      c2.outputs = {fresh(c.outputs[0] + "_qf_int")};
+      d2.name = c.name + "_qf_dq";
+      d2.inputs[0] = c2.outputs[0];
+      d2.outputs = {c.outputs[0]};
+      g.nodes[i] = d2;
+      g.nodes.insert(g.nodes.begin() + static_cast<long>(i), c2);
+      ++i;
+    }
+  }
+
+  // Float bias of a layer: a float initializer, a DQ of an int32 initializer, or none.
+  bool float_bias(const std::string& v, int64_t n, std::string& out) {
+    if (v.empty()) return true;
+    const Tensor* b = g.constant(v);
+    if (!b) {
+      const Node* d = weight_dq(v);
+      const int p = producer(v);
+      if (d || p < 0) return false;
+      const Node& dn = g.nodes[static_cast<size_t>(p)];
+      if (dn.op != "DequantizeLinear" || !is_const(dn.input(0)) || !is_const(dn.input(1))) return false;
+      fold_constant_dq(static_cast<size_t>(p));
+      b = g.constant(v);
+    }
+    if (!b || b->dtype != DType::F32 || b->numel() != n) return false;
+    out = v;
+    return true;
+  }
+
+  void fold_constant_dq(size_t i) {
+    const Node& d = g.nodes[i];
+    const Tensor &x = *g.constant(d.input(0)), &s = *g.constant(d.input(1));
+    const Tensor* z = d.input(2).empty() ? nullptr : g.constant(d.input(2));
+    Tensor y(DType::F32, x.shape);
+    int64_t outer = 1, len = 1, inner = x.numel();
+    if (s.numel() > 1) {
+      int64_t axis = d.i("axis", 1);
+      if (axis < 0) axis += x.rank();
+      if (axis < 0 || axis >= x.rank() || x.dim(static_cast<int>(axis)) != s.numel())
+        fail(g.source + ": " + d.label() + ": scale does not match axis " + std::to_string(axis) + " of " + shape_str(x.shape));
+      len = s.numel();
+      inner = 1;
+      for (int k = 0; k < axis; ++k) outer *= x.dim(k);
+      for (int k = static_cast<int>(axis) + 1; k < x.rank(); ++k) inner *= x.dim(k);
+    }
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t c = 0; c < len; ++c)
+        for (int64_t k = 0; k < inner; ++k) {
+          const int64_t at = (o * len + c) * inner + k;
+          y.data<float>()[at] = static_cast<float>(x.as_int(at) - (z ? z->as_int(c) : 0)) * static_cast<float>(s.as_double(c));
+        }
+    g.initializers[d.outputs.at(0)] = std::move(y);
+    g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+  }
+
+  // Per-channel weight scales must run along the output channels.
+  bool weight_axis_ok(const Node& wdq, int64_t out_axis) const {
+    if (g.constant(wdq.input(1))->numel() == 1) return true;
+    const int64_t rank = g.constant(wdq.input(0))->rank();
+    int64_t axis = wdq.i("axis", 1);
+    if (axis < 0) axis += rank;
+    return axis == out_axis;
+  }
+
+  std::string transposed(const std::string& w) {
+    const Tensor& t = *g.constant(w);
+    const std::string name = w + "_qf_t";
+    if (g.constant(name)) return name;
+    Tensor r(t.dtype, {t.dim(1), t.dim(0)});
+    for (int64_t a = 0; a < t.dim(0); ++a)
+      for (int64_t b = 0; b < t.dim(1); ++b) r.bytes[static_cast<size_t>(b * t.dim(0) + a)] = t.bytes[static_cast<size_t>(a * t.dim(1) + b)];
+    g.initializers[name] = std::move(r);
+    return name;
+  }
+
+  void integer_layers() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node c = g.nodes[i];
+      if (c.op != "Conv" && c.op != "Gemm" && c.op != "MatMul") continue;
+      const Node* xd = act_dq(c.input(0));
+      const Node* wd = weight_dq(c.input(1));
+      if (!xd || !wd) continue;
+      const Tensor& w = *g.constant(wd->input(0));
+      std::string wname = wd->input(0), bias;
+      int64_t M;
+      if (c.op == "Conv") {
+        if (w.rank() < 3 || !weight_axis_ok(*wd, 0)) continue;
+        M = w.dim(0);
+      } else {
+        if (w.rank() != 2) continue;
+        const bool tb = c.op == "Gemm" && c.i("transB", 0) != 0;
+        if (c.op == "Gemm" && (c.i("transA", 0) != 0 || c.f("alpha", 1.f) != 1.f || c.f("beta", 1.f) != 1.f)) continue;
+        if (!weight_axis_ok(*wd, tb ? 0 : 1)) continue;
+        M = tb ? w.dim(0) : w.dim(1);
+        if (!tb) wname = transposed(wname);
+      }
+      const Node xdq = *xd, wdq = *wd;
+      if (!float_bias(c.op == "MatMul" ? "" : c.input(2), M, bias)) continue;
+      const size_t at = static_cast<size_t>(producer(c.outputs[0]));  // folding may have shifted indices
+      Node n;
+      n.name = c.name + "_qf_int";
+      n.attrs = c.attrs;
+      n.attrs.erase("transA");
+      n.attrs.erase("transB");
+      n.attrs.erase("alpha");
+      n.attrs.erase("beta");
+      const std::vector<std::string> xin = {xdq.input(0), xdq.input(1), xdq.input(2)};
+      const std::vector<std::string> win = {wname, wdq.input(1), wdq.input(2)};
+      const int q = single_q(c.outputs[0]);
+      n.inputs = xin;
+      n.inputs.insert(n.inputs.end(), win.begin(), win.end());
+      if (q >= 0) {
+        const Node& qn = g.nodes[static_cast<size_t>(q)];
+        n.op = c.op == "Conv" ? "QLinearConv" : "qf.QGemm";
+        n.inputs.push_back(qn.input(1));
+        n.inputs.push_back(qn.input(2));
+        for (const char* a : {"qf_lo", "qf_hi"})
+          if (qn.has(a)) n.attrs[a] = qn.attrs.at(a);
+        n.outputs = {qn.outputs[0]};
+      } else {
+        n.op = c.op == "Conv" ? "qf.QConvToFloat" : "qf.QGemm";
+        if (c.op != "Conv") n.inputs.insert(n.inputs.end(), {"", ""});
+        n.outputs = {c.outputs[0]};
+      }
+      n.inputs.push_back(bias);
+      g.nodes[at] = n;
+      if (q >= 0) g.nodes.erase(g.nodes.begin() + q);
+      i = at;
+    }
+  }
+
+  void integer_add_and_pool() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node c = g.nodes[i];
+      const bool add = c.op == "Add", pool = c.op == "AveragePool" || c.op == "GlobalAveragePool";
+      if (!add && !pool) continue;
+      const Node* a = act_dq(c.input(0));
+      const Node* b = add ? act_dq(c.input(1)) : nullptr;
+      if (!a || (add && !b)) continue;
+      const int q = single_q(c.outputs[0]);
+      if (q < 0) continue;
+      const Node& qn = g.nodes[static_cast<size_t>(q)];
+      Node n;
+      n.name = c.name + "_qf_int";
+      n.op = add ? "qf.QAdd" : "qf.QAveragePool";
+      n.attrs = c.attrs;
+      n.inputs = {a->input(0), a->input(1), a->input(2)};
+      if (add) n.inputs.insert(n.inputs.end(), {b->input(0), b->input(1), b->input(2)});
+      n.inputs.insert(n.inputs.end(), {qn.input(1), qn.input(2)});
+      if (pool) {
+        if (qn.has("qf_lo") || qn.has("qf_hi")) continue;
+        if (c.op == "GlobalAveragePool") n.attrs["qf_global"].i = 1;
+      }
+      for (const char* at : {"qf_lo", "qf_hi"})
+        if (qn.has(at)) n.attrs[at] = qn.attrs.at(at);
+      n.outputs = {qn.outputs[0]};
+      g.nodes[i] = n;
+      g.nodes.erase(g.nodes.begin() + q);
+    }
+  }
+
+  void fold_constants() {
+    for (size_t i = 0; i < g.nodes.size();) {
+      const Node& d = g.nodes[i];
+      if (d.op == "DequantizeLinear" && is_const(d.input(0)) && is_const(d.input(1)) && (d.input(2).empty() || is_const(d.input(2))))
+        fold_constant_dq(i);
+      else
+        ++i;
+    }
+  }
+
+  void remove_dead() {
+    for (bool changed = true; changed;) {
+      changed = false;
+      std::set<std::string> used(graph_outputs);
+      for (const Node& n : g.nodes) used.insert(n.inputs.begin(), n.inputs.end());
+      for (size_t i = g.nodes.size(); i-- > 0;) {
+        bool live = false;
+        for (const auto& o : g.nodes[i].outputs) live |= !o.empty() && used.count(o);
+        if (!live) {
+          g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+          changed = true;
+        }
+      }
+    }
+    std::set<std::string> used(graph_outputs);
+    for (const Node& n : g.nodes) used.insert(n.inputs.begin(), n.inputs.end());
+    for (auto it = g.initializers.begin(); it != g.initializers.end();)
+      it = used.count(it->first) ? std::next(it) : g.initializers.erase(it);
+  }
+};
+}  // namespace
+
+void lower_qdq(Graph& g) {
+  Rewriter r(g);
+  r.absorb_into_quantize();
+  r.remove_dead();  // absorbed Relu / Clip nodes must not count as consumers below
+  r.sink_dequantize();
+  r.remove_dead();
+  r.integer_layers();
+  r.integer_add_and_pool();
+  r.fold_constants();
+  r.remove_dead();
+}
+
+std::map<std::string, int> op_histogram(const Graph& g) {
+  std::map<std::string, int> h;
+  for (const Node& n : g.nodes) ++h[n.op];
+  return h;
+}
+
+}  // namespace qfrt

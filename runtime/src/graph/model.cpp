@@ -1,0 +1,112 @@
+#include "graph/model.h"
+
+#include <set>
+
+#include "core/error.h"
+#include "graph/lower_qdq.h"
+
+namespace qfrt {
+
+Model::Model(const std::string& path, bool lower) : Model(load_onnx(path), lower) {}
+
+Model::Model(Graph g, bool lower) : g_(std::move(g)) {
+  try {
+    if (lower) lower_qdq(g_);
+    compile();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    if (!g_.source.empty() && msg.rfind(g_.source, 0) != 0) fail(g_.source + ": " + msg);
+    throw;
+  }
+}
+
+std::map<std::string, int> Model::ops() const { return op_histogram(g_); }
+
+void Model::compile() {
+  std::map<std::string, int> slot;
+  auto slot_of = [&](const std::string& v) {
+    auto it = slot.find(v);
+    if (it != slot.end()) return it->second;
+    const int s = static_cast<int>(slot.size());
+    slot[v] = s;
+    return s;
+  };
+  for (const auto& kv : g_.initializers) slot_of(kv.first);
+  for (const auto& v : g_.inputs) input_slots_.push_back(slot_of(v));
+  for (const Node& n : g_.nodes) {
+    Step s;
+    s.op = make_op(n, g_);
+    for (const auto& v : n.inputs) {
+      if (v.empty()) {
+        s.in.push_back(-1);
+        continue;
+      }
+      if (!slot.count(v)) fail(n.label() + ": input '" + v + "' is not computed before this node");
+      s.in.push_back(slot.at(v));
+    }
+    for (const auto& v : n.outputs) s.out.push_back(v.empty() ? -1 : slot_of(v));
+    steps_.push_back(std::move(s));
+  }
+  for (const auto& v : g_.outputs) {
+    if (!slot.count(v)) fail("graph output '" + v + "' is not computed");
+    output_slots_.push_back(slot.at(v));
+  }
+  nslots_ = slot.size();
+  constants_.assign(nslots_, nullptr);
+  for (const auto& kv : g_.initializers) constants_[static_cast<size_t>(slot.at(kv.first))] = &kv.second;
+  // Free each intermediate after its last reader.
+  std::set<int> keep(output_slots_.begin(), output_slots_.end());
+  std::vector<int> last(nslots_, -1);
+  for (size_t i = 0; i < steps_.size(); ++i)
+    for (int s : steps_[i].in)
+      if (s >= 0) last[static_cast<size_t>(s)] = static_cast<int>(i);
+  for (size_t s = 0; s < nslots_; ++s)
+    if (last[s] >= 0 && !constants_[s] && !keep.count(static_cast<int>(s)))
+      steps_[static_cast<size_t>(last[s])].release.push_back(static_cast<int>(s));
+}
+
+std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
+  if (inputs.size() != input_slots_.size())
+    fail(g_.source + ": the model takes " + std::to_string(input_slots_.size()) + " input(s), got " + std::to_string(inputs.size()));
+  std::vector<Tensor> vals(nslots_);
+  std::vector<const Tensor*> ptr = constants_;
+  for (size_t k = 0; k < inputs.size(); ++k) ptr[static_cast<size_t>(input_slots_[k])] = &inputs[k];
+  const Isa isa = active_isa();
+  Inputs in;
+  Outputs out;
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& s = steps_[i];
+    const Node& n = g_.nodes[i];
+    in.assign(s.in.size(), nullptr);
+    for (size_t k = 0; k < s.in.size(); ++k)
+      if (s.in[k] >= 0) {
+        in[k] = ptr[static_cast<size_t>(s.in[k])];
+        if (!in[k]) fail(g_.source + ": " + n.label() + ": input '" + n.inputs[k] + "' has no value");
+      }
+    out.assign(s.out.size(), Tensor());
+    try {
+      s.op->run(in, out, isa);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      fail(g_.source + ": " + (msg.find(n.label()) == std::string::npos ? n.label() + ": " : "") + msg);
+    }
+    for (size_t k = 0; k < s.out.size(); ++k)
+      if (s.out[k] >= 0) {
+        vals[static_cast<size_t>(s.out[k])] = std::move(out[k]);
+        ptr[static_cast<size_t>(s.out[k])] = &vals[static_cast<size_t>(s.out[k])];
+      }
+    for (int r : s.release) {
+      vals[static_cast<size_t>(r)] = Tensor();
+      ptr[static_cast<size_t>(r)] = nullptr;
+    }
+  }
+  std::vector<Tensor> result;
+  for (int s : output_slots_) {
+    const Tensor* t = ptr[static_cast<size_t>(s)];
+    if (!t) fail(g_.source + ": an output has no value");
+    result.push_back(*t);
+  }
+  return result;
+}
+
+}  // namespace qfrt

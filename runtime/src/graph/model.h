@@ -1,0 +1,40 @@
+// A loaded, lowered and compiled model: the object behind the C API. run() is not thread-safe
+// (ops keep prepared weights and scratch); use one Model per thread.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+#include "graph/op.h"
+
+namespace qfrt {
+
+class Model {
+ public:
+  // Loads an ONNX file; lower: rewrite QDQ patterns into integer ops (off: the file's ops as they are).
+  explicit Model(const std::string& path, bool lower = true);
+  Model(Graph g, bool lower);
+
+  // Inputs in graph-input order; returns the graph outputs in order.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+  const Graph& graph() const { return g_; }
+  std::map<std::string, int> ops() const;
+
+ private:
+  void compile();
+  Graph g_;
+  struct Step {
+    std::unique_ptr<Op> op;
+    std::vector<int> in, out;  // slots; -1 = omitted
+    std::vector<int> release;  // slots whose last reader this step is
+  };
+  std::vector<Step> steps_;
+  std::vector<const Tensor*> constants_;  // per slot, null for computed values
+  std::vector<int> input_slots_, output_slots_;
+  size_t nslots_ = 0;
+};
+
+}  // namespace qfrt

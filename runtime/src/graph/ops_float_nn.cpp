@@ -1,0 +1,139 @@
+// Float Conv, Gemm, MatMul and BatchNormalization: the path for layers a model keeps in float.
+// Plain loops (OpenMP over output channels); correctness first, these layers are few.
+#include <cmath>
+
+#include "core/error.h"
+#include "graph/op.h"
+#include "graph/spatial.h"
+
+namespace qfrt {
+
+namespace {
+void conv(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &x = need(n, in, 0), &w = need(n, in, 1);
+  expect_dtype(n, x, DType::F32, "X");
+  expect_dtype(n, w, DType::F32, "W");
+  const Tensor* b = in.size() > 2 ? in[2] : nullptr;
+  int64_t N, C, H, W;
+  nchw(n, x.shape, N, C, H, W);
+  if (w.rank() != x.rank()) fail(n.label() + ": weight rank does not match the input");
+  const int64_t M = w.dim(0), group = n.i("group", 1);
+  if (group < 1 || C % group || M % group || w.dim(1) != C / group)
+    fail(n.label() + ": input " + shape_str(x.shape) + ", weight " + shape_str(w.shape) + " and group " + std::to_string(group) +
+         " do not fit");
+  if (b && (b->dtype != DType::F32 || b->numel() != M)) fail(n.label() + ": bias must be float32 with " + std::to_string(M) + " values");
+  const Spatial s = resolve_spatial(n, x.shape, Shape(w.shape.begin() + 2, w.shape.end()), false);
+  out[0] = Tensor(DType::F32, out_shape(x.shape, M, s));
+  const int64_t Cg = C / group, Mg = M / group;
+  const float *px = x.data<float>(), *pw = w.data<float>();
+  float* py = out[0].data<float>();
+#pragma omp parallel for
+  for (int64_t nm = 0; nm < N * M; ++nm) {
+    const int64_t im = nm / M, m = nm % M, grp = m / Mg;
+    for (int64_t oh = 0; oh < s.OH; ++oh)
+      for (int64_t ow = 0; ow < s.OW; ++ow) {
+        float acc = b ? b->data<float>()[m] : 0.f;
+        for (int64_t c = 0; c < Cg; ++c)
+          for (int64_t i = 0; i < s.kh; ++i) {
+            const int64_t ih = oh * s.sh - s.pt + i * s.dh;
+            if (ih < 0 || ih >= H) continue;
+            for (int64_t j = 0; j < s.kw; ++j) {
+              const int64_t iw = ow * s.sw - s.pl + j * s.dw;
+              if (iw < 0 || iw >= W) continue;
+              acc += px[((im * C + grp * Cg + c) * H + ih) * W + iw] * pw[((m * Cg + c) * s.kh + i) * s.kw + j];
+            }
+          }
+        py[(nm * s.OH + oh) * s.OW + ow] = acc;
+      }
+  }
+}
+
+// y[b][m][n] = sum_k a[b][m][k] * b[b][k][n], batch dims broadcast (b may be 2-D).
+void matmul(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  expect_dtype(n, a, DType::F32, "A");
+  expect_dtype(n, b, DType::F32, "B");
+  if (a.rank() < 2 || b.rank() < 2) fail(n.label() + ": 1-D MatMul operands are not supported");
+  const int64_t M = a.dim(a.rank() - 2), K = a.dim(a.rank() - 1), N = b.dim(b.rank() - 1);
+  if (b.dim(b.rank() - 2) != K) fail(n.label() + ": shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not multiply");
+  const int64_t ba = a.numel() / (M * K), bb = b.numel() / (K * N);
+  if (bb != 1 && bb != ba) fail(n.label() + ": batch dims of " + shape_str(a.shape) + " and " + shape_str(b.shape) + " differ");
+  Shape s(a.shape.begin(), a.shape.end() - 1);
+  s.push_back(N);
+  out[0] = Tensor(DType::F32, s);
+  for (int64_t q = 0; q < ba; ++q) {
+    const float *pa = a.data<float>() + q * M * K, *pb = b.data<float>() + (bb == 1 ? 0 : q * K * N);
+    float* py = out[0].data<float>() + q * M * N;
+#pragma omp parallel for
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float acc = 0;
+        for (int64_t k = 0; k < K; ++k) acc += pa[i * K + k] * pb[k * N + j];
+        py[i * N + j] = acc;
+      }
+  }
+}
+
+void gemm(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
+  expect_dtype(n, a, DType::F32, "A");
+  expect_dtype(n, b, DType::F32, "B");
+  if (a.rank() != 2 || b.rank() != 2) fail(n.label() + ": A and B must be 2-D");
+  const bool ta = n.i("transA", 0), tb = n.i("transB", 0);
+  const float alpha = n.f("alpha", 1.f), beta = n.f("beta", 1.f);
+  const int64_t M = ta ? a.dim(1) : a.dim(0), K = ta ? a.dim(0) : a.dim(1), N = tb ? b.dim(0) : b.dim(1);
+  if ((tb ? b.dim(1) : b.dim(0)) != K) fail(n.label() + ": shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not multiply");
+  const Tensor* c = in.size() > 2 ? in[2] : nullptr;
+  int64_t cm = 0, cn = 0;  // strides of C broadcast to [M][N]
+  if (c) {
+    expect_dtype(n, *c, DType::F32, "C");
+    const Shape& cs = c->shape;
+    const int64_t r0 = cs.size() == 2 ? cs[0] : 1, r1 = cs.empty() ? 1 : cs.back();
+    if ((r0 != 1 && r0 != M) || (r1 != 1 && r1 != N) || cs.size() > 2) fail(n.label() + ": C " + shape_str(cs) + " does not broadcast");
+    cm = r0 == 1 ? 0 : r1;
+    cn = r1 == 1 ? 0 : 1;
+  }
+  out[0] = Tensor(DType::F32, {M, N});
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  float* py = out[0].data<float>();
+#pragma omp parallel for
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      float acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += (ta ? pa[k * M + i] : pa[i * K + k]) * (tb ? pb[j * K + k] : pb[k * N + j]);
+      py[i * N + j] = alpha * acc + (c ? beta * c->data<float>()[i * cm + j * cn] : 0.f);
+    }
+}
+
+void batchnorm(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor& x = need(n, in, 0);
+  expect_dtype(n, x, DType::F32, "X");
+  if (n.outputs.size() > 1) fail(n.label() + ": training-mode outputs are not supported");
+  if (x.rank() < 2) fail(n.label() + ": input must have a channel dimension");
+  const int64_t C = x.dim(1), inner = x.numel() / (x.dim(0) * C);
+  const float eps = n.f("epsilon", 1e-5f);
+  const float* p[4];
+  for (size_t k = 0; k < 4; ++k) {
+    const Tensor& t = need(n, in, k + 1);
+    if (t.dtype != DType::F32 || t.numel() != C) fail(n.label() + ": parameter " + std::to_string(k + 1) + " must be float32 [C]");
+    p[k] = t.data<float>();
+  }
+  out[0] = Tensor(DType::F32, x.shape);
+  for (int64_t b = 0; b < x.dim(0); ++b)
+    for (int64_t c = 0; c < C; ++c) {
+      const float sc = p[0][c] / std::sqrt(p[3][c] + eps), sh = p[1][c] - p[2][c] * sc;
+      const float* a = x.data<float>() + (b * C + c) * inner;
+      float* y = out[0].data<float>() + (b * C + c) * inner;
+      for (int64_t i = 0; i < inner; ++i) y[i] = a[i] * sc + sh;
+    }
+}
+}  // namespace
+
+void add_float_nn_ops(OpTable& t) {
+  t["Conv"] = stateless(conv);
+  t["MatMul"] = stateless(matmul);
+  t["Gemm"] = stateless(gemm);
+  t["BatchNormalization"] = stateless(batchnorm);
+}
+
+}  // namespace qfrt

@@ -1,0 +1,313 @@
+// Quantized ops: QuantizeLinear, DequantizeLinear, QLinearConv, ConvInteger, QLinearMatMul,
+// MatMulInteger, and the nodes lower_qdq.cpp makes from QDQ patterns:
+//   qf.QConvToFloat(x, xs, xz, w, ws, wz, B)          integer conv, float output (s_x s_w acc + B)
+//   qf.QGemm(x, xs, xz, w[N][K], ws, wz, ys, yz, B)    integer Gemm/MatMul; ys "" -> float output
+//   qf.QAdd(a, as, az, b, bs, bz, ys, yz)              Add of two dequantized tensors, requantized
+// QLinearConv / qf.QGemm may carry qf_lo / qf_hi (a fused Relu / Clip) and a float bias B.
+#include <cmath>
+
+#include "core/error.h"
+#include "graph/op.h"
+#include "graph/qparams.h"
+#include "graph/spatial.h"
+#include "kernels/pool_q.h"
+
+namespace qfrt {
+
+namespace {
+// Axis along which a per-axis scale runs, and the sizes around it.
+void axis_split(const Node& n, const Tensor& x, int64_t count, int64_t& outer, int64_t& len, int64_t& inner) {
+  outer = 1, len = 1, inner = x.numel();
+  if (count == 1) return;
+  int64_t axis = n.i("axis", 1);
+  if (axis < 0) axis += x.rank();
+  if (axis < 0 || axis >= x.rank() || x.dim(static_cast<int>(axis)) != count)
+    fail(n.label() + ": scale has " + std::to_string(count) + " values, which does not match axis " + std::to_string(axis) +
+         " of " + shape_str(x.shape));
+  len = count;
+  inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= x.dim(d);
+  for (int d = static_cast<int>(axis) + 1; d < x.rank(); ++d) inner *= x.dim(d);
+}
+
+void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &x = need(n, in, 0), &s = need(n, in, 1);
+  expect_dtype(n, x, DType::F32, "x");
+  expect_dtype(n, s, DType::F32, "y_scale");
+  const Tensor* z = in.size() > 2 ? in[2] : nullptr;
+  const DType t = z ? z->dtype : DType::U8;
+  if (!is_quantized_type(t)) fail(n.label() + ": y_zero_point must be uint8 or int8");
+  if (z && z->numel() != s.numel()) fail(n.label() + ": y_scale and y_zero_point differ in size");
+  int32_t lo, hi;
+  output_clamp(n, t, lo, hi);
+  int64_t outer, len, inner;
+  axis_split(n, x, s.numel(), outer, len, inner);
+  out[0] = Tensor(t, x.shape);
+  const float* px = x.data<float>();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < len; ++c) {
+      const float sc = s.data<float>()[c];
+      const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
+      const int64_t base = (o * len + c) * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        // ONNX: saturate(round_half_even(x / scale) + zero_point), the division in float32.
+        const float q = std::nearbyint(px[base + i] / sc);
+        const double v = static_cast<double>(q) + zp;
+        const int32_t r = std::isnan(q) ? zp : static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
+        if (t == DType::U8) out[0].data<uint8_t>()[base + i] = static_cast<uint8_t>(r);
+        else out[0].data<int8_t>()[base + i] = static_cast<int8_t>(r);
+      }
+    }
+}
+
+void dequantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &x = need(n, in, 0), &s = need(n, in, 1);
+  expect_dtype(n, s, DType::F32, "x_scale");
+  if (!is_quantized_type(x.dtype) && x.dtype != DType::I32) fail(n.label() + ": x must be uint8, int8 or int32");
+  const Tensor* z = in.size() > 2 ? in[2] : nullptr;
+  if (z && (z->dtype != x.dtype || z->numel() != s.numel())) fail(n.label() + ": x_zero_point must match x's type and x_scale's size");
+  int64_t outer, len, inner;
+  axis_split(n, x, s.numel(), outer, len, inner);
+  out[0] = Tensor(DType::F32, x.shape);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < len; ++c) {
+      const float sc = s.data<float>()[c];
+      const int64_t zp = z ? z->as_int(c) : 0, base = (o * len + c) * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        out[0].data<float>()[base + i] = static_cast<float>(x.as_int(base + i) - zp) * sc;
+    }
+}
+
+bool all_constant(const Node& n, const Graph& g, size_t from) {
+  for (size_t k = from; k < n.inputs.size(); ++k)
+    if (!n.inputs[k].empty() && !g.constant(n.inputs[k])) return false;
+  return true;
+}
+
+// The bias input of a quantized layer: int32 (QLinearConv's B, scale s_x s_w) or float.
+void read_bias(const Node& n, const Tensor* b, int64_t M, std::vector<int32_t>& bi, std::vector<float>& bf) {
+  if (!b) return;
+  if (b->numel() != M) fail(n.label() + ": bias has " + std::to_string(b->numel()) + " values, expected " + std::to_string(M));
+  if (b->dtype == DType::I32) bi.assign(b->data<int32_t>(), b->data<int32_t>() + M);
+  else if (b->dtype == DType::F32) bf.assign(b->data<float>(), b->data<float>() + M);
+  else fail(n.label() + ": bias must be int32 or float32");
+}
+
+const Tensor* opt(const Inputs& in, size_t k) { return k < in.size() ? in[k] : nullptr; }
+
+// Integer convolution in its three forms; the layer is prepared once when every input but x is constant.
+class QConvOp : public Op {
+ public:
+  enum Form { QLinear, Integer, ToFloat };
+  QConvOp(const Node& n, const Graph& g, Form f) : n_(n), form_(f) {
+    // ConvInteger without x_zero_point takes x's type from x itself: prepare at run time.
+    if (all_constant(n, g, 1) && (f != Integer || !n.input(2).empty())) {
+      Inputs in(n.inputs.size(), nullptr);
+      for (size_t k = 1; k < n.inputs.size(); ++k) in[k] = n.inputs[k].empty() ? nullptr : g.constant(n.inputs[k]);
+      layer_ = prepare(in, DType::U8);
+      cached_ = true;
+    }
+  }
+
+  void run(const Inputs& in, Outputs& out, Isa isa) override {
+    const Tensor& x = need(n_, in, 0);
+    if (!is_quantized_type(x.dtype)) fail(n_.label() + ": x must be uint8 or int8, got " + dtype_name(x.dtype));
+    if (!cached_) layer_ = prepare(in, x.dtype);
+    else if ((x.dtype == DType::S8) != layer_.in.is_signed) fail(n_.label() + ": x's type does not match its zero point's");
+    const Tensor& w = need(n_, in, w_index());
+    int64_t N, C, H, W;
+    nchw(n_, x.shape, N, C, H, W);
+    const int64_t group = n_.i("group", 1), M = w.dim(0);
+    if (w.rank() != x.rank() || group < 1 || C % group || M % group || w.dim(1) * group != C)
+      fail(n_.label() + ": input " + shape_str(x.shape) + ", weight " + shape_str(w.shape) + " and group " + std::to_string(group) +
+           " do not fit");
+    const Spatial s = resolve_spatial(n_, x.shape, Shape(w.shape.begin() + 2, w.shape.end()), false);
+    const ConvGeom geom = conv_geom(C, H, W, M, group, s);
+    out[0] = Tensor(out_type(), out_shape(x.shape, M, s));
+    qconv_run(isa, layer_, geom, N, x.bytes.data(), out[0].bytes.data());
+  }
+
+ private:
+  size_t w_index() const { return form_ == Integer ? 1 : 3; }
+  DType out_type() const {
+    if (form_ == Integer) return DType::I32;
+    if (form_ == ToFloat) return DType::F32;
+    return layer_.out.is_signed ? DType::S8 : DType::U8;
+  }
+
+  // x_type: the input's type when not constant-prepared (the zero point, when given, decides).
+  QLayer prepare(const Inputs& in, DType x_type) const {
+    const Tensor& w = need(n_, in, w_index());
+    if (w.rank() < 3) fail(n_.label() + ": weight must be [M][C/group][kH][kW], got " + shape_str(w.shape));
+    const int64_t M = w.dim(0), K = w.numel() / M;
+    QInput qi;
+    QParamVec wq;
+    QOutput qo;
+    std::vector<int32_t> bi;
+    std::vector<float> bf;
+    if (form_ == Integer) {
+      const Tensor* xz = opt(in, 2);
+      if (xz && xz->numel() != 1) fail(n_.label() + ": x_zero_point must be a scalar");
+      qi.zp = xz ? static_cast<int32_t>(xz->as_int(0)) : 0;
+      qi.is_signed = xz ? xz->dtype == DType::S8 : x_type == DType::S8;
+      wq = channel_qparams(n_, nullptr, opt(in, 3), M, w.dtype, "w");
+      qo.kind = Epilogue::Int32;
+    } else {
+      const QParam xq = scalar_qparam(n_, in, 1, 2, x_type);
+      qi.scale = xq.scale, qi.zp = xq.zp, qi.is_signed = xq.dtype == DType::S8;
+      wq = channel_qparams(n_, &need(n_, in, 4), opt(in, 5), M, w.dtype, "w");
+      if (form_ == QLinear) {
+        const QParam yq = scalar_qparam(n_, in, 6, 7, DType::U8);
+        qo.kind = Epilogue::Quantized;
+        qo.scale = yq.scale, qo.zp = yq.zp, qo.is_signed = yq.dtype == DType::S8;
+        output_clamp(n_, yq.dtype, qo.lo, qo.hi);
+        read_bias(n_, opt(in, 8), M, bi, bf);
+      } else {
+        qo.kind = Epilogue::Float;
+        read_bias(n_, opt(in, 6), M, bi, bf);
+      }
+    }
+    return prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo);
+  }
+
+  Node n_;
+  Form form_;
+  QLayer layer_;
+  bool cached_ = false;
+};
+
+// Integer matrix products: QLinearMatMul, MatMulInteger (b [.., K][N]) and qf.QGemm (w [N][K]).
+class QGemmOp : public Op {
+ public:
+  enum Form { QLinearMatMul, MatMulInteger, QGemm };
+  QGemmOp(const Node& n, const Graph& g, Form f) : n_(n), form_(f) {
+    const Tensor* b = g.constant(n.input(b_index()));
+    if (all_constant(n, g, 1) && b && (b->rank() == 2 || form_ == QGemm) && (f != MatMulInteger || !n.input(2).empty())) {
+      Inputs in(n.inputs.size(), nullptr);
+      for (size_t k = 1; k < n.inputs.size(); ++k) in[k] = n.inputs[k].empty() ? nullptr : g.constant(n.inputs[k]);
+      layer_ = prepare(in, *b, DType::U8);
+      cached_ = true;
+    }
+  }
+
+  void run(const Inputs& in, Outputs& out, Isa isa) override {
+    const Tensor &a = need(n_, in, 0), &b = need(n_, in, b_index());
+    if (!is_quantized_type(a.dtype)) fail(n_.label() + ": A must be uint8 or int8, got " + dtype_name(a.dtype));
+    if (a.rank() < 2 || b.rank() < 2) fail(n_.label() + ": operands must be at least 2-D");
+    const int64_t K = a.dim(a.rank() - 1);
+    const int64_t N = form_ == QGemm ? b.dim(0) : b.dim(b.rank() - 1);
+    const int64_t bK = form_ == QGemm ? b.dim(1) : b.dim(b.rank() - 2);
+    if (bK != K) fail(n_.label() + ": shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not multiply");
+    const int64_t bbatch = b.numel() / (K * N);
+    const int64_t M = a.dim(a.rank() - 2), abatch = a.numel() / (M * K);
+    if (bbatch != 1 && bbatch != abatch) fail(n_.label() + ": batch dims of " + shape_str(a.shape) + " and " + shape_str(b.shape) + " differ");
+    Shape s(a.shape.begin(), a.shape.end() - 1);
+    s.push_back(N);
+    const DType ot = out_type(in);
+    out[0] = Tensor(ot, s);
+    const size_t esz = dtype_size(ot);
+    if (bbatch == 1) {
+      if (!cached_) layer_ = prepare(in, b, a.dtype);
+      if ((a.dtype == DType::S8) != layer_.in.is_signed) fail(n_.label() + ": A's type does not match its zero point's");
+      return qgemm_run(isa, layer_, a.numel() / K, a.bytes.data(), out[0].bytes.data());
+    }
+    for (int64_t q = 0; q < abatch; ++q) {  // batched weights: one layer per batch entry
+      Tensor bq(b.dtype, {K, N});
+      std::memcpy(bq.bytes.data(), b.bytes.data() + q * K * N, bq.bytes.size());
+      const QLayer L = prepare(in, bq, a.dtype);
+      qgemm_run(isa, L, M, a.bytes.data() + q * M * K, out[0].bytes.data() + static_cast<size_t>(q * M * N) * esz);
+    }
+  }
+
+ private:
+  size_t b_index() const { return form_ == MatMulInteger ? 1 : 3; }
+  DType out_type(const Inputs& in) const {
+    if (form_ == MatMulInteger) return DType::I32;
+    if (form_ == QGemm && (n_.input(6).empty())) return DType::F32;
+    const Tensor* yz = opt(in, 7);
+    return yz && yz->dtype == DType::S8 ? DType::S8 : DType::U8;
+  }
+
+  QLayer prepare(const Inputs& in, const Tensor& b, DType a_type) const {
+    const bool nk = form_ == QGemm;  // weights already [N][K]
+    const int64_t N = nk ? b.dim(0) : b.dim(1), K = nk ? b.dim(1) : b.dim(0);
+    QInput qi;
+    QParamVec wq;
+    QOutput qo;
+    std::vector<int32_t> bi;
+    std::vector<float> bf;
+    if (form_ == MatMulInteger) {
+      const Tensor* az = opt(in, 2);
+      if (az && az->numel() != 1) fail(n_.label() + ": a_zero_point must be a scalar");
+      qi.zp = az ? static_cast<int32_t>(az->as_int(0)) : 0;
+      qi.is_signed = az ? az->dtype == DType::S8 : a_type == DType::S8;
+      wq = channel_qparams(n_, nullptr, opt(in, 3), N, b.dtype, "b");
+      qo.kind = Epilogue::Int32;
+    } else {
+      const QParam aq = scalar_qparam(n_, in, 1, 2, a_type);
+      qi.scale = aq.scale, qi.zp = aq.zp, qi.is_signed = aq.dtype == DType::S8;
+      wq = channel_qparams(n_, &need(n_, in, 4), opt(in, 5), N, b.dtype, "b");
+      if (form_ == QGemm && n_.input(6).empty()) {
+        qo.kind = Epilogue::Float;
+      } else {
+        const QParam yq = scalar_qparam(n_, in, 6, 7, DType::U8);
+        qo.kind = Epilogue::Quantized;
+        qo.scale = yq.scale, qo.zp = yq.zp, qo.is_signed = yq.dtype == DType::S8;
+        output_clamp(n_, yq.dtype, qo.lo, qo.hi);
+      }
+      if (form_ == QGemm) read_bias(n_, opt(in, 8), N, bi, bf);
+    }
+    return prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo);
+  }
+
+  Node n_;
+  Form form_;
+  QLayer layer_;
+  bool cached_ = false;
+};
+
+void qadd(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &a = need(n, in, 0), &b = need(n, in, 3);
+  const QParam aq = scalar_qparam(n, in, 1, 2, a.dtype), bq = scalar_qparam(n, in, 4, 5, b.dtype),
+               yq = scalar_qparam(n, in, 6, 7, DType::U8);
+  if (a.dtype != aq.dtype || b.dtype != bq.dtype) fail(n.label() + ": input types do not match their zero points");
+  if (a.shape != b.shape) fail(n.label() + ": integer Add needs equal shapes, got " + shape_str(a.shape) + " and " + shape_str(b.shape));
+  int32_t lo, hi;
+  output_clamp(n, yq.dtype, lo, hi);
+  out[0] = Tensor(yq.dtype, a.shape);
+  const uint8_t *pa = a.bytes.data(), *pb = b.bytes.data();
+  uint8_t* py = out[0].bytes.data();
+  const int64_t cnt = a.numel();
+  const bool sa = a.dtype == DType::S8, sb = b.dtype == DType::S8, sy = yq.dtype == DType::S8;
+  auto s8 = [](const uint8_t* p) { return reinterpret_cast<const int8_t*>(p); };
+  auto s8o = [](uint8_t* p) { return reinterpret_cast<int8_t*>(p); };
+#define QF_CALL(A, B, Y) add_q(A, aq.scale, aq.zp, B, bq.scale, bq.zp, Y, yq.scale, yq.zp, lo, hi, cnt)
+  if (!sa && !sb && !sy) QF_CALL(pa, pb, py);
+  else if (!sa && !sb && sy) QF_CALL(pa, pb, s8o(py));
+  else if (!sa && sb && !sy) QF_CALL(pa, s8(pb), py);
+  else if (!sa && sb && sy) QF_CALL(pa, s8(pb), s8o(py));
+  else if (sa && !sb && !sy) QF_CALL(s8(pa), pb, py);
+  else if (sa && !sb && sy) QF_CALL(s8(pa), pb, s8o(py));
+  else if (sa && sb && !sy) QF_CALL(s8(pa), s8(pb), py);
+  else QF_CALL(s8(pa), s8(pb), s8o(py));
+#undef QF_CALL
+}
+
+template <class T, class F> OpFactory layer(F form) {
+  return [form](const Node& n, const Graph& g) { return std::unique_ptr<Op>(new T(n, g, form)); };
+}
+}  // namespace
+
+void add_quant_ops(OpTable& t) {
+  t["QuantizeLinear"] = stateless(quantize_linear);
+  t["DequantizeLinear"] = stateless(dequantize_linear);
+  t["QLinearConv"] = layer<QConvOp>(QConvOp::QLinear);
+  t["ConvInteger"] = layer<QConvOp>(QConvOp::Integer);
+  t["qf.QConvToFloat"] = layer<QConvOp>(QConvOp::ToFloat);
+  t["QLinearMatMul"] = layer<QGemmOp>(QGemmOp::QLinearMatMul);
+  t["MatMulInteger"] = layer<QGemmOp>(QGemmOp::MatMulInteger);
+  t["qf.QGemm"] = layer<QGemmOp>(QGemmOp::QGemm);
+  t["qf.QAdd"] = stateless(qadd);
+}
+
+}  // namespace qfrt

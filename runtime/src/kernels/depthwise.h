@@ -1,0 +1,26 @@
+// Depthwise convolution of one channel plane (group == channels, one filter per channel) into int32
+// sums. The plane is pre-padded with its zero point (so padding is a real 0) and must have at least
+// kDepthwiseSlack readable bytes after its end: the SIMD paths load whole vectors past the last
+// column and discard the extra lanes.
+#pragma once
+#include <cstdint>
+
+#include "core/cpu.h"
+
+namespace qfrt {
+
+constexpr int64_t kDepthwiseSlack = 64;
+
+struct DwGeom {
+  int64_t Hp = 0, Wp = 0;  // padded plane
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  int64_t OH = 0, OW = 0;
+};
+
+// acc[oh*OW + ow] = sum_{i,j} w[i*kw + j] * xp[(oh*sh + i*dh)*Wp + ow*sw + j*dw]
+void depthwise_scalar(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
+void depthwise_avx2(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);       // stride-1 rows vectorized
+void depthwise_avx512(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);     // stride 1 and 2 vectorized
+void depthwise(Isa isa, const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
+
+}  // namespace qfrt

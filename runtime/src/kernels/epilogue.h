@@ -1,0 +1,32 @@
+// What happens to the GEMM's int32 sums: zero-point compensation, bias, then one of
+//   Int32     -- the exact sum of (x - zx) * (w - zw)   (ConvInteger, MatMulInteger)
+//   Quantized -- fixed-point requantization to u8/s8 with a clamp (fused ReLU / Clip / narrow grid)
+//   Float     -- sum * s_x * s_w[m] + bias[m]            (an integer layer whose consumer is float)
+// The compensation is folded per row: row_offset[m] = bias_int[m] - zx * sum_k w[m][k] + K * zx * zw[m]
+// (precomputed once per weight), plus -zw[m] * colsum[n] only when weight zero points are nonzero.
+#pragma once
+#include <cstdint>
+
+#include "kernels/requant.h"
+
+namespace qfrt {
+
+struct Epilogue {
+  enum Kind { Int32, Quantized, Float } kind = Int32;
+  const int32_t* row_offset = nullptr;  // [M]
+  const int32_t* row_wzp = nullptr;     // [M] or null when every weight zero point is 0
+  const int32_t* colsum = nullptr;      // [N], with row_wzp
+  // Quantized
+  const FixedMultiplier* mult = nullptr;  // [M]
+  int32_t zp = 0, lo = 0, hi = 255;
+  bool out_signed = false;
+  // Float
+  const float* scale = nullptr;  // [M]: s_x * s_w[m]
+  const float* bias = nullptr;   // [M] or null
+};
+
+// Rows [0, M) and columns [0, N) of C (leading dimension ldc) to out, element (m, n) at
+// out + m * rs + n * cs in units of the output type (int32, u8/s8 or float).
+void run_epilogue(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs, int64_t cs);
+
+}  // namespace qfrt

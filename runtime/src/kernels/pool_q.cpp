@@ -1,0 +1,88 @@
+#include "kernels/pool_q.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/requant.h"
+
+namespace qfrt {
+
+template <class T> void maxpool_plane(const T* x, const PoolGeom& g, T* y) {
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int32_t best = std::numeric_limits<int32_t>::min();
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * g.sh - g.pt + i * g.dh;
+        if (ih < 0 || ih >= g.H) continue;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t iw = ow * g.sw - g.pl + j * g.dw;
+          if (iw < 0 || iw >= g.W) continue;
+          const int32_t v = x[ih * g.W + iw];
+          if (v > best) best = v;
+        }
+      }
+      y[oh * g.OW + ow] = static_cast<T>(best == std::numeric_limits<int32_t>::min() ? std::numeric_limits<T>::lowest() : best);
+    }
+}
+
+template <class TI, class TO>
+void avgpool_plane(const TI* x, const PoolGeom& g, double sx, int32_t zx, double sy, int32_t zy, TO* y) {
+  const int32_t lo = std::numeric_limits<TO>::lowest(), hi = std::numeric_limits<TO>::max();
+  std::vector<FixedMultiplier> by_count(static_cast<size_t>(g.kh * g.kw + 1));
+  for (int64_t c = 1; c <= g.kh * g.kw; ++c) by_count[static_cast<size_t>(c)] = quantize_multiplier(sx / (sy * static_cast<double>(c)));
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int32_t sum = 0;
+      int64_t count = 0;
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t ih = oh * g.sh - g.pt + i * g.dh;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t iw = ow * g.sw - g.pl + j * g.dw;
+          const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+          // count_include_pad counts only the declared pads, not positions past them (ceil_mode).
+          const bool in_pads = ih >= -g.pt && ih < g.H + g.pb && iw >= -g.pl && iw < g.W + g.pr;
+          if (inside) sum += int32_t{x[ih * g.W + iw]} - zx;
+          if (inside || (g.count_include_pad && in_pads)) ++count;
+        }
+      }
+      y[oh * g.OW + ow] = static_cast<TO>(count ? requantize(sum, by_count[static_cast<size_t>(count)], zy, lo, hi) : zy);
+    }
+}
+
+template <class TA, class TB, class TO>
+void add_q(const TA* a, double sa, int32_t za, const TB* b, double sb, int32_t zb, TO* y, double sy, int32_t zy, int32_t lo,
+           int32_t hi, int64_t n) {
+  // (a - za) and (b - zb) fit in 9 bits; pick the largest shift S with both products below 2^52.
+  const double ra = sa / sy, rb = sb / sy, rmax = ra > rb ? ra : rb;
+  if (!(rmax > 0) || !std::isfinite(rmax)) fail("quantized Add: bad scales");
+  int S = 52 - static_cast<int>(std::ceil(std::log2(rmax)));
+  if (S > 40) S = 40;
+  if (S < 1) fail("quantized Add: input/output scale ratio too large");
+  const int64_t ma = std::llround(std::ldexp(ra, S)), mb = std::llround(std::ldexp(rb, S));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t v = zy + rshift_round_half_even((int64_t{a[i]} - za) * ma + (int64_t{b[i]} - zb) * mb, S);
+    y[i] = static_cast<TO>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+template void maxpool_plane<uint8_t>(const uint8_t*, const PoolGeom&, uint8_t*);
+template void maxpool_plane<int8_t>(const int8_t*, const PoolGeom&, int8_t*);
+#define QF_AVG(TI, TO) template void avgpool_plane<TI, TO>(const TI*, const PoolGeom&, double, int32_t, double, int32_t, TO*);
+QF_AVG(uint8_t, uint8_t)
+QF_AVG(uint8_t, int8_t)
+QF_AVG(int8_t, uint8_t)
+QF_AVG(int8_t, int8_t)
+#define QF_ADD(TA, TB, TO) \
+  template void add_q<TA, TB, TO>(const TA*, double, int32_t, const TB*, double, int32_t, TO*, double, int32_t, int32_t, int32_t, int64_t);
+QF_ADD(uint8_t, uint8_t, uint8_t)
+QF_ADD(uint8_t, uint8_t, int8_t)
+QF_ADD(uint8_t, int8_t, uint8_t)
+QF_ADD(uint8_t, int8_t, int8_t)
+QF_ADD(int8_t, uint8_t, uint8_t)
+QF_ADD(int8_t, uint8_t, int8_t)
+QF_ADD(int8_t, int8_t, uint8_t)
+QF_ADD(int8_t, int8_t, int8_t)
+
+}  // namespace qfrt

@@ -1,0 +1,166 @@
+#include "kernels/qlayer.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/depthwise.h"
+#include "kernels/gemm.h"
+
+namespace qfrt {
+
+namespace {
+constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
+// Below this many multiply-adds a layer runs on one thread: waking the other costs more.
+constexpr int64_t kParallelMacs = int64_t{1} << 18;
+
+int32_t round_bias(double v) {
+  if (!std::isfinite(v) || std::fabs(v) > 2.0e9) fail("bias does not fit int32 after quantization (" + std::to_string(v) + ")");
+  return static_cast<int32_t>(std::nearbyint(v));
+}
+
+struct Scratch {
+  std::vector<uint8_t> panel;
+  std::vector<int32_t> C, colsum;
+};
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+}  // namespace
+
+Epilogue QLayer::epilogue(int64_t m0) const {
+  Epilogue e;
+  e.kind = out.kind;
+  e.row_offset = row_offset.data() + m0;
+  e.row_wzp = row_wzp.empty() ? nullptr : row_wzp.data() + m0;
+  if (out.kind == Epilogue::Quantized) e.mult = mult.data() + m0;
+  e.zp = out.zp;
+  e.lo = out.lo;
+  e.hi = out.hi;
+  e.out_signed = out.is_signed;
+  if (out.kind == Epilogue::Float) {
+    e.scale = fscale.data() + m0;
+    e.bias = fbias.empty() ? nullptr : fbias.data() + m0;
+  }
+  return e;
+}
+
+QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int32_t>& bias_int,
+                      const std::vector<float>& bias_f, const QOutput& out) {
+  QLayer L;
+  L.M = w.M;
+  L.K = w.K;
+  L.Kp = round_up(w.K, 4);
+  L.in = in;
+  L.out = out;
+  const int32_t zx = in.zp + (in.is_signed ? 128 : 0);
+  if (zx < 0 || zx > 255) fail("input zero point out of range");
+  L.pad_u8 = static_cast<uint8_t>(zx);
+  L.A.assign(static_cast<size_t>(L.M * L.Kp), 0);
+  L.row_offset.resize(static_cast<size_t>(L.M));
+  bool any_wzp = false;
+  for (int64_t m = 0; m < L.M; ++m) {
+    int64_t rowsum = 0;
+    for (int64_t k = 0; k < L.K; ++k) {
+      L.A[static_cast<size_t>(m * L.Kp + k)] = w.w[static_cast<size_t>(m * L.K + k)];
+      rowsum += w.w[static_cast<size_t>(m * L.K + k)];
+    }
+    const int64_t zw = w.zp[static_cast<size_t>(m)];
+    any_wzp |= zw != 0;
+    const double sxw = in.scale * w.scale[static_cast<size_t>(m)];
+    int64_t off = -int64_t{zx} * rowsum + L.K * zx * zw;
+    if (out.kind != Epilogue::Int32) {
+      if (!bias_int.empty()) off += bias_int[static_cast<size_t>(m)];
+      if (!bias_f.empty() && out.kind == Epilogue::Quantized) off += round_bias(bias_f[static_cast<size_t>(m)] / sxw);
+    }
+    if (off < INT32_MIN || off > INT32_MAX) fail("zero-point compensation overflows int32");
+    L.row_offset[static_cast<size_t>(m)] = static_cast<int32_t>(off);
+    if (out.kind == Epilogue::Quantized) L.mult.push_back(quantize_multiplier(sxw / out.scale));
+    if (out.kind == Epilogue::Float) {
+      L.fscale.push_back(static_cast<float>(sxw));
+      if (!bias_f.empty()) L.fbias.push_back(bias_f[static_cast<size_t>(m)]);
+    }
+  }
+  if (any_wzp) L.row_wzp = w.zp;
+  return L;
+}
+
+namespace {
+void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y) {
+  const size_t esz = L.out.elem_size();
+  DwGeom d;
+  d.Hp = g.H + g.pt + g.pb;
+  d.Wp = g.W + g.pl + g.pr;
+  d.kh = g.kh, d.kw = g.kw, d.sh = g.sh, d.sw = g.sw, d.dh = g.dh, d.dw = g.dw, d.OH = g.OH, d.OW = g.OW;
+  const uint8_t flip = L.in.is_signed ? 0x80 : 0;
+  const bool par = N * g.C * g.OH * g.OW * g.kh * g.kw > kParallelMacs;
+#pragma omp parallel for schedule(dynamic) if (par)
+  for (int64_t nc = 0; nc < N * g.C; ++nc) {
+    const int64_t c = nc % g.C;
+    Scratch& s = scratch();
+    s.panel.assign(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack), L.pad_u8);
+    s.C.resize(static_cast<size_t>(g.OH * g.OW));
+    const uint8_t* plane = x + nc * g.H * g.W;
+    for (int64_t h = 0; h < g.H; ++h)
+      for (int64_t w = 0; w < g.W; ++w) s.panel[static_cast<size_t>((h + g.pt) * d.Wp + w + g.pl)] = plane[h * g.W + w] ^ flip;
+    depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
+    run_epilogue(L.epilogue(c), s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
+  }
+}
+}  // namespace
+
+void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv) {
+  uint8_t* y = static_cast<uint8_t*>(yv);
+  if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
+  if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y);
+  const size_t esz = L.out.elem_size();
+  const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols;
+  const int64_t chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks, Mg = g.Mg();
+  const int64_t items = N * g.group * chunks;
+  const bool par = N * ncols * g.M * g.K() > kParallelMacs;
+#pragma omp parallel for schedule(dynamic) if (par)
+  for (int64_t it = 0; it < items; ++it) {
+    const int64_t n = it / (g.group * chunks), grp = (it / chunks) % g.group, ch = it % chunks;
+    const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
+    const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
+    Scratch& s = scratch();
+    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
+    s.C.resize(static_cast<size_t>(Mg * nb * kPanelCols));
+    s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
+    pack_conv_panel(x + n * g.C * g.H * g.W, L.in.is_signed, g, grp, L.pad_u8, col0, cols, s.panel.data(),
+                    L.row_wzp.empty() ? nullptr : s.colsum.data());
+    GemmArgs a{L.A.data() + grp * Mg * L.Kp, Mg, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
+    gemm_u8s8(isa, a);
+    Epilogue e = L.epilogue(grp * Mg);
+    e.colsum = s.colsum.data();
+    run_epilogue(e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
+                 ncols, 1);
+  }
+}
+
+void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* yv) {
+  uint8_t* y = static_cast<uint8_t*>(yv);
+  const size_t esz = L.out.elem_size();
+  const int64_t nblocks = (rows + kPanelCols - 1) / kPanelCols, chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
+  const bool par = rows * L.M * L.K > kParallelMacs;
+#pragma omp parallel for schedule(dynamic) if (par)
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
+    const int64_t r0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, rows - r0);
+    Scratch& s = scratch();
+    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
+    s.C.resize(static_cast<size_t>(L.M * nb * kPanelCols));
+    s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
+    pack_rows_panel(x + r0 * L.K, L.in.is_signed, cols, L.K, L.K, s.panel.data(), L.row_wzp.empty() ? nullptr : s.colsum.data());
+    GemmArgs a{L.A.data(), L.M, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
+    gemm_u8s8(isa, a);
+    Epilogue e = L.epilogue(0);
+    e.colsum = s.colsum.data();
+    run_epilogue(e, s.C.data(), nb * kPanelCols, L.M, cols, y + static_cast<size_t>(r0 * L.M) * esz, 1, L.M);
+  }
+}
+
+}  // namespace qfrt

@@ -1,0 +1,59 @@
+// An integer Conv / Gemm layer: int8 weights prepared once (padded rows, row sums folded into the
+// bias, fixed-point multipliers), then run on u8/s8 activations with any of the three epilogues.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/cpu.h"
+#include "kernels/epilogue.h"
+#include "kernels/pack_panel.h"
+
+namespace qfrt {
+
+struct QWeights {  // one row per output channel
+  int64_t M = 0, K = 0;
+  std::vector<int8_t> w;     // [M][K]; uint8 weights are stored as w - 128 with zero point zp - 128
+  std::vector<int32_t> zp;   // [M]
+  std::vector<double> scale; // [M]
+};
+
+struct QInput {
+  double scale = 1;
+  int32_t zp = 0;  // in the input's own type (int8 or uint8)
+  bool is_signed = false;
+};
+
+struct QOutput {
+  Epilogue::Kind kind = Epilogue::Int32;
+  double scale = 1;                         // Quantized
+  int32_t zp = 0, lo = 0, hi = 255;         // Quantized, in the output type's range
+  bool is_signed = false;                   // Quantized: int8 output
+  size_t elem_size() const { return kind == Epilogue::Quantized ? 1 : 4; }
+};
+
+struct QLayer {
+  int64_t M = 0, K = 0, Kp = 0;
+  std::vector<int8_t> A;              // [M][Kp]
+  std::vector<int32_t> row_offset;    // [M]
+  std::vector<int32_t> row_wzp;       // [M], empty when all weight zero points are 0
+  std::vector<FixedMultiplier> mult;  // [M] (Quantized)
+  std::vector<float> fscale, fbias;   // [M] (Float)
+  QInput in;
+  QOutput out;
+  uint8_t pad_u8 = 0;                 // the input zero point after the int8 -> uint8 shift
+  Epilogue epilogue(int64_t m0) const;  // for rows m0..
+};
+
+// bias_int (QLinearConv's B, scale sx*sw) and bias_f (a float bias of a QDQ layer) may be empty.
+QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int32_t>& bias_int,
+                      const std::vector<float>& bias_f, const QOutput& out);
+
+// y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
+// group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.
+void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y);
+
+// y [rows][M] = x [rows][K] times the layer's weights (rows of x are the GEMM's columns).
+void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y);
+
+}  // namespace qfrt

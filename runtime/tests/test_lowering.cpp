@@ -1,0 +1,149 @@
+// QDQ lowering on a model shaped like qforge's exports (narrow-grid Clip, depthwise, MaxPool
+// after ReLU, a float residual Add, an integer Add, global average pooling, int8 Gemm output):
+// the integer path must (1) really replace the float ops, (2) give the same outputs on every ISA,
+// (3) agree with the same file run op by op in float (no lowering) up to rounding-boundary flips.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "graph/model.h"
+#include "onnx_builder.h"
+#include "test_util.h"
+
+using namespace qfrt;
+using qfrt_test::OnnxBuilder;
+
+namespace {
+std::vector<int> rand_w(size_t n, std::mt19937& rng) { return qfrt_test::random_ints<int>(n, -127, 127, rng); }
+
+std::vector<float> rand_scales(size_t n, float lo, float hi, std::mt19937& rng) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Q -> DQ pair on `in`, named after `tag`; returns the DQ output.
+std::string qdq(OnnxBuilder& b, const std::string& in, const std::string& tag, float scale, int zp, bool is_unsigned) {
+  b.floats(tag + "_s", {}, {scale});
+  b.int8s(tag + "_z", {}, {zp}, is_unsigned);
+  b.node("QuantizeLinear", {in, tag + "_s", tag + "_z"}, {tag + "_q"}, tag + "_quantize");
+  b.node("DequantizeLinear", {tag + "_q", tag + "_s", tag + "_z"}, {tag + "_d"}, tag + "_dequantize");
+  return tag + "_d";
+}
+
+// Per-channel int8 weights read by DequantizeLinear (axis 0).
+std::string qweight(OnnxBuilder& b, const std::string& tag, std::vector<int64_t> shape, std::mt19937& rng, float s_lo, float s_hi) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  b.int8s(tag + "_wq", shape, rand_w(static_cast<size_t>(n), rng));
+  b.floats(tag + "_ws", {shape[0]}, rand_scales(static_cast<size_t>(shape[0]), s_lo, s_hi, rng));
+  b.int8s(tag + "_wz", {shape[0]}, std::vector<int>(static_cast<size_t>(shape[0]), 0));
+  auto* d = b.node("DequantizeLinear", {tag + "_wq", tag + "_ws", tag + "_wz"}, {tag + "_w"}, tag + "_wdq");
+  OnnxBuilder::attr(d, "axis", int64_t{0});
+  return tag + "_w";
+}
+
+std::string build(const std::string& path) {
+  std::mt19937 rng(11);
+  OnnxBuilder b;
+  b.input("x", {2, 3, 8, 8});
+  const std::string x = qdq(b, "x", "in", 1.f / 127, 0, false);
+  // conv1 3x3 -> Relu -> Clip to a 4-bit grid -> Q(uint8)
+  b.floats("b1", {8}, rand_scales(8, -0.5f, 0.5f, rng));
+  auto* c1 = b.node("Conv", {x, qweight(b, "c1", {8, 3, 3, 3}, rng, 0.004f, 0.01f), "b1"}, {"c1"}, "conv1");
+  OnnxBuilder::attr(c1, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"c1"}, {"r1"}, "relu1");
+  b.floats("clip_lo", {}, {0.f});
+  b.floats("clip_hi", {}, {15 * 0.1f});
+  b.node("Clip", {"r1", "clip_lo", "clip_hi"}, {"cl1"}, "clip1");
+  const std::string d1 = qdq(b, "cl1", "a1", 0.1f, 0, true);
+  // depthwise stride 2 -> Relu -> MaxPool -> Q
+  auto* c2 = b.node("Conv", {d1, qweight(b, "c2", {8, 1, 3, 3}, rng, 0.004f, 0.01f)}, {"c2"}, "conv2_dw");
+  OnnxBuilder::attr(c2, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(c2, "strides", std::vector<int64_t>{2, 2});
+  OnnxBuilder::attr(c2, "group", int64_t{8});
+  b.node("Relu", {"c2"}, {"r2"}, "relu2");
+  auto* mp = b.node("MaxPool", {"r2"}, {"m2"}, "pool2");
+  OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{2, 2});
+  const std::string d2 = qdq(b, "m2", "a2", 0.02f, 0, true);
+  // 1x1 conv, float output, + dequantized skip -> Relu -> Q   (the ResNet block ending)
+  b.node("Conv", {d2, qweight(b, "c3", {8, 8, 1, 1}, rng, 0.004f, 0.01f)}, {"c3"}, "conv3");
+  b.node("Add", {"c3", d2}, {"s3"}, "add3");
+  b.node("Relu", {"s3"}, {"r3"}, "relu3");
+  const std::string d3 = qdq(b, "r3", "a3", 0.02f, 0, true);
+  // integer Add of two dequantized tensors, then global average pooling between DQ and Q
+  b.node("Add", {d3, d2}, {"s4"}, "add4");
+  const std::string d4 = qdq(b, "s4", "a4", 0.03f, 0, true);
+  b.node("GlobalAveragePool", {d4}, {"g5"}, "gap");
+  const std::string d5 = qdq(b, "g5", "a5", 0.03f, 0, true);
+  b.node("Flatten", {d5}, {"f5"}, "flatten");
+  b.floats("b6", {10}, rand_scales(10, -0.2f, 0.2f, rng));
+  auto* fc = b.node("Gemm", {"f5", qweight(b, "fc", {10, 8}, rng, 0.004f, 0.01f), "b6"}, {"logits"}, "fc");
+  OnnxBuilder::attr(fc, "transB", int64_t{1});
+  const std::string y = qdq(b, "logits", "out", 0.05f, 0, false);
+  b.node("Identity", {y}, {"y"}, "out_identity");
+  b.output("y");
+  b.save(path);
+  return path;
+}
+
+Tensor input(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.f, 1.f);
+  Tensor x(DType::F32, {2, 3, 8, 8});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+  return x;
+}
+}  // namespace
+
+TEST(Lowering, QdqPatternsBecomeIntegerOps) {
+  const std::string p = build((std::filesystem::temp_directory_path() / "qforge_rt_lowering.onnx").string());
+  Model m(p);
+  auto ops = m.ops();
+  EXPECT_EQ(ops["QLinearConv"], 2);        // conv1 (with the 4-bit clip), conv2 (depthwise)
+  EXPECT_EQ(ops["qf.QConvToFloat"], 1);    // conv3 feeds a float Add
+  EXPECT_EQ(ops["qf.QAdd"], 1);
+  EXPECT_EQ(ops["qf.QAveragePool"], 1);
+  EXPECT_EQ(ops["qf.QGemm"], 1);
+  EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
+  EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"], 0);
+}
+
+TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
+  const std::string p = build((std::filesystem::temp_directory_path() / "qforge_rt_lowering2.onnx").string());
+  Model reference(p, /*lower=*/false);
+  std::vector<Tensor> first;
+  int64_t total = 0, differ = 0;
+  float max_steps = 0;
+  std::set<float> distinct;  // the outputs must not be saturated or constant, or the comparison proves nothing
+  for (qfrt::Isa isa : qfrt_test::all_isas()) {
+    qfrt_test::IsaScope scope(isa);
+    Model m(p);
+    for (uint32_t seed = 0; seed < 20; ++seed) {
+      const Tensor x = input(seed);
+      const Tensor got = m.run({x})[0];
+      if (isa == Isa::Scalar) {
+        first.push_back(got);
+        const Tensor want = reference.run({x})[0];
+        ASSERT_EQ(got.shape, want.shape);
+        for (int64_t i = 0; i < got.numel(); ++i) {
+          const float steps = std::fabs(got.data<float>()[i] - want.data<float>()[i]) / 0.05f;
+          max_steps = std::max(max_steps, steps);
+          differ += steps > 0.01f;
+          distinct.insert(want.data<float>()[i]);
+          ++total;
+        }
+      } else {
+        EXPECT_EQ(got.bytes, first[seed].bytes) << isa_name(isa) << " seed " << seed;
+      }
+    }
+  }
+  std::printf("lowered vs float ops: %lld of %lld outputs differ, max %.2f steps\n", static_cast<long long>(differ),
+              static_cast<long long>(total), max_steps);
+  EXPECT_GT(distinct.size(), 100u);
+  EXPECT_LE(max_steps, 2.01f);
+  EXPECT_LE(differ, total / 20);
+}

@@ -1,0 +1,167 @@
+// Integer Conv / Gemm layers (packing, GEMM or depthwise, zero-point folding, requantization)
+// against a naive reference, on every ISA, with odd shapes, pads, strides, dilations and groups.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/qlayer.h"
+#include "test_util.h"
+
+using namespace qfrt;
+using namespace qfrt_test;
+
+namespace {
+struct Case {
+  int64_t C, H, W, M, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+  bool x_signed, w_zp;
+  Epilogue::Kind kind;
+};
+
+struct Data {
+  std::vector<uint8_t> x;  // bytes (int8 when signed)
+  QWeights w;
+  QInput in;
+  QOutput out;
+  std::vector<int32_t> bias;
+};
+
+Data make_data(const Case& c, int64_t N, std::mt19937& rng) {
+  Data d;
+  d.x = random_ints<uint8_t>(static_cast<size_t>(N * c.C * c.H * c.W), 0, 255, rng);
+  d.w.M = c.M;
+  d.w.K = c.C / c.group * c.kh * c.kw;
+  d.w.w = random_ints<int8_t>(static_cast<size_t>(d.w.M * d.w.K), -128, 127, rng);
+  std::uniform_real_distribution<double> sc(0.001, 0.05);
+  std::uniform_int_distribution<int32_t> zp(-20, 20);
+  for (int64_t m = 0; m < c.M; ++m) {
+    d.w.scale.push_back(sc(rng));
+    d.w.zp.push_back(c.w_zp ? zp(rng) : 0);
+    d.bias.push_back(zp(rng) * 50);
+  }
+  d.in.scale = 0.02;
+  d.in.is_signed = c.x_signed;
+  d.in.zp = c.x_signed ? -3 : 117;
+  d.out.kind = c.kind;
+  d.out.scale = 0.5 * d.in.scale * 0.02 * std::sqrt(static_cast<double>(d.w.K)) * 40;
+  d.out.zp = 9;
+  d.out.lo = 0;
+  d.out.hi = 255;
+  return d;
+}
+
+// Exact sum of (x - zx)(w - zw) in int64.
+std::vector<int64_t> reference_sums(const Case& c, const Data& d, int64_t N, const ConvGeom& g) {
+  std::vector<int64_t> r(static_cast<size_t>(N * c.M * g.OH * g.OW));
+  const int64_t Cg = c.C / c.group, Mg = c.M / c.group;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < c.M; ++m)
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          int64_t s = 0;
+          for (int64_t cc = 0; cc < Cg; ++cc)
+            for (int64_t i = 0; i < c.kh; ++i)
+              for (int64_t j = 0; j < c.kw; ++j) {
+                const int64_t ih = oh * c.sh - c.pt + i * c.dh, iw = ow * c.sw - c.pl + j * c.dw;
+                if (ih < 0 || ih >= c.H || iw < 0 || iw >= c.W) continue;  // padding is a real 0
+                const uint8_t b = d.x[static_cast<size_t>(((n * c.C + m / Mg * Cg + cc) * c.H + ih) * c.W + iw)];
+                const int64_t xv = c.x_signed ? static_cast<int8_t>(b) : b;
+                const int64_t wv = d.w.w[static_cast<size_t>(m * d.w.K + (cc * c.kh + i) * c.kw + j)];
+                s += (xv - d.in.zp) * (wv - d.w.zp[static_cast<size_t>(m)]);
+              }
+          r[static_cast<size_t>(((n * c.M + m) * g.OH + oh) * g.OW + ow)] = s;
+        }
+  return r;
+}
+
+void check_case(const Case& c, int64_t N, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const Data d = make_data(c, N, rng);
+  ConvGeom g;
+  g.C = c.C, g.H = c.H, g.W = c.W, g.M = c.M, g.group = c.group, g.kh = c.kh, g.kw = c.kw, g.sh = c.sh, g.sw = c.sw;
+  g.dh = c.dh, g.dw = c.dw, g.pt = c.pt, g.pl = c.pl, g.pb = c.pb, g.pr = c.pr;
+  g.OH = (c.H + c.pt + c.pb - (c.kh - 1) * c.dh - 1) / c.sh + 1;
+  g.OW = (c.W + c.pl + c.pr - (c.kw - 1) * c.dw - 1) / c.sw + 1;
+  const std::vector<int64_t> ref = reference_sums(c, d, N, g);
+  const QLayer L = prepare_qlayer(d.w, d.in, c.kind == Epilogue::Int32 ? std::vector<int32_t>{} : d.bias, {}, d.out);
+  const size_t esz = L.out.elem_size(), count = ref.size();
+  std::vector<uint8_t> scalar_out;
+  int near_tie = 0;
+  for (Isa isa : all_isas()) {
+    std::vector<uint8_t> y(count * esz, 0xAB);
+    qconv_run(isa, L, g, N, d.x.data(), y.data());
+    if (isa == Isa::Scalar) {
+      scalar_out = y;
+      for (size_t i = 0; i < count; ++i) {
+        const int64_t m = static_cast<int64_t>(i) / (g.OH * g.OW) % c.M;
+        const double sxw = d.in.scale * d.w.scale[static_cast<size_t>(m)];
+        if (c.kind == Epilogue::Int32) {
+          ASSERT_EQ(reinterpret_cast<const int32_t*>(y.data())[i], ref[i]) << "at " << i;
+        } else if (c.kind == Epilogue::Float) {
+          const double want = static_cast<double>(ref[i] + d.bias[static_cast<size_t>(m)]) * sxw;  // int32 bias, scale s_x s_w
+          ASSERT_NEAR(reinterpret_cast<const float*>(y.data())[i], want, 1e-5 * std::fabs(want) + 1e-6) << "at " << i;
+        } else {
+          const double exact = static_cast<double>(ref[i] + d.bias[static_cast<size_t>(m)]) * sxw / d.out.scale;
+          const double want = std::min(255.0, std::max(0.0, d.out.zp + std::nearbyint(exact)));
+          const int got = y[i];
+          if (got != want) {
+            ++near_tie;
+            ASSERT_LT(std::fabs(std::fabs(exact - std::floor(exact)) - 0.5), 1e-6) << "at " << i << " exact " << exact;
+          }
+        }
+      }
+    } else {
+      ASSERT_EQ(y, scalar_out) << isa_name(isa) << " differs from scalar";
+    }
+  }
+  EXPECT_LE(near_tie, 1);
+}
+}  // namespace
+
+TEST(QConv, OneByOne) { check_case({5, 7, 7, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Quantized}, 2, 1); }
+TEST(QConv, ThreeByThreePadded) { check_case({3, 9, 9, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 2); }
+TEST(QConv, StridedDilatedAsymmetricPads) {
+  check_case({4, 11, 13, 6, 1, 3, 2, 2, 3, 2, 1, 0, 1, 2, 0, false, false, Epilogue::Quantized}, 2, 3);
+}
+TEST(QConv, Groups) { check_case({6, 8, 8, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 4); }
+TEST(QConv, DepthwiseStride1And2SignedInput) {
+  check_case({8, 10, 19, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 5);
+  check_case({8, 10, 19, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 6);
+  check_case({5, 9, 9, 5, 5, 5, 5, 3, 3, 2, 2, 2, 2, 2, 2, false, false, Epilogue::Float}, 1, 7);
+}
+TEST(QConv, WeightZeroPointsUseColumnSums) {
+  check_case({3, 6, 6, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Int32}, 1, 8);
+  check_case({4, 6, 6, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, Epilogue::Quantized}, 1, 9);  // depthwise shape, generic path
+}
+TEST(QConv, KNotMultipleOf4AndManyColumns) {
+  check_case({3, 41, 43, 7, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Float}, 1, 10);
+  check_case({3, 41, 43, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 11);
+}
+
+TEST(QGemm, MatchesReferenceOnAllIsas) {
+  std::mt19937 rng(12);
+  for (int64_t rows : {1, 3, 17, 300})
+    for (int64_t K : {1, 7, 64, 100})
+      for (int64_t M : {1, 10, 13}) {
+        QWeights w;
+        w.M = M, w.K = K;
+        w.w = random_ints<int8_t>(static_cast<size_t>(M * K), -128, 127, rng);
+        w.zp.assign(static_cast<size_t>(M), 0);
+        w.zp[0] = 4;
+        w.scale.assign(static_cast<size_t>(M), 1.0);
+        QInput in{1.0, 100, false};
+        QOutput out;
+        const QLayer L = prepare_qlayer(w, in, {}, {}, out);
+        const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(rows * K), 0, 255, rng);
+        for (Isa isa : all_isas()) {
+          std::vector<int32_t> y(static_cast<size_t>(rows * M));
+          qgemm_run(isa, L, rows, x.data(), y.data());
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t m = 0; m < M; ++m) {
+              int64_t s = 0;
+              for (int64_t k = 0; k < K; ++k)
+                s += (int64_t{x[static_cast<size_t>(r * K + k)]} - 100) * (w.w[static_cast<size_t>(m * K + k)] - w.zp[static_cast<size_t>(m)]);
+              ASSERT_EQ(y[static_cast<size_t>(r * M + m)], s) << isa_name(isa) << " rows=" << rows << " K=" << K << " M=" << M;
+            }
+        }
+      }
+}
