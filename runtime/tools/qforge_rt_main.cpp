@@ -16,10 +16,11 @@
 
 namespace {
 const char* kUsage =
-    "usage: qforge-rt run FILE.onnx --input X.npy --output Y.npy [--bench N] [--json]\n"
+    "usage: qforge-rt run FILE.onnx --input X.npy --output Y.npy [--bench N] [--json] [--no-lower]\n"
     "       qforge-rt ops FILE.onnx\n"
     "Runs a quantized (QDQ) or float ONNX model with qforge's integer runtime. --bench N times N runs\n"
-    "after 3 warm-up runs (median and min, ms). QFORGE_RT_ISA=scalar|avx2|avx512vnni picks the kernels.\n";
+    "after 3 warm-up runs (median and min, ms). --no-lower runs the file's ops as written (QDQ in float:\n"
+    "the reference the integer path is checked against). QFORGE_RT_ISA=scalar|avx2|avx512vnni picks the kernels.\n";
 
 int usage(const std::string& msg) {
   if (!msg.empty()) std::fprintf(stderr, "qforge-rt: %s\n", msg.c_str());
@@ -36,7 +37,7 @@ std::string json_ops(const std::map<std::string, int>& ops) {
 int cmd_run(int argc, char** argv) {
   std::string model, input, output;
   int bench = 0;
-  bool json = false;
+  bool json = false, lower = true;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* name) -> std::string {
@@ -54,13 +55,14 @@ int cmd_run(int argc, char** argv) {
       }
       if (bench < 1) throw std::invalid_argument("--bench must be >= 1");
     } else if (a == "--json") json = true;
+    else if (a == "--no-lower") lower = false;
     else if (a == "--help" || a == "-h") return usage("") - 2;
     else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
     else if (model.empty()) model = a;
     else throw std::invalid_argument("unexpected argument " + a);
   }
   if (model.empty() || input.empty() || (output.empty() && !bench)) throw std::invalid_argument("run needs FILE, --input and --output");
-  qfrt::Model m(model);
+  qfrt::Model m(model, lower);
   const qfrt::Tensor x = qfrt::read_npy_f32(input);
   std::vector<qfrt::Tensor> y = m.run({x});
   if (y.at(0).dtype != qfrt::DType::F32) qfrt::fail(model + ": the first output is not float32");

@@ -14,14 +14,15 @@ void run_epilogue(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, i
       }
       case Epilogue::Quantized: {
         const FixedMultiplier fm = e.mult[m];
+        const int64_t bf = e.bias_fixed ? e.bias_fixed[m] : 0;
         if (e.out_signed) {
           int8_t* o = static_cast<int8_t*>(out) + m * rs;
           for (int64_t n = 0; n < N; ++n)
-            o[n * cs] = static_cast<int8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi));
+            o[n * cs] = static_cast<int8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi, bf));
         } else {
           uint8_t* o = static_cast<uint8_t*>(out) + m * rs;
           for (int64_t n = 0; n < N; ++n)
-            o[n * cs] = static_cast<uint8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi));
+            o[n * cs] = static_cast<uint8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi, bf));
         }
         break;
       }

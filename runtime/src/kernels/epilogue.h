@@ -3,6 +3,7 @@
 //   Quantized -- fixed-point requantization to u8/s8 with a clamp (fused ReLU / Clip / narrow grid)
 //   Float     -- sum * s_x * s_w[m] + bias[m]            (an integer layer whose consumer is float)
 // The compensation is folded per row: row_offset[m] = bias_int[m] - zx * sum_k w[m][k] + K * zx * zw[m]
+// (a float bias of a Quantized layer goes to bias_fixed instead, at fixed-point precision)
 // (precomputed once per weight), plus -zw[m] * colsum[n] only when weight zero points are nonzero.
 #pragma once
 #include <cstdint>
@@ -18,6 +19,7 @@ struct Epilogue {
   const int32_t* colsum = nullptr;      // [N], with row_wzp
   // Quantized
   const FixedMultiplier* mult = nullptr;  // [M]
+  const int64_t* bias_fixed = nullptr;    // [M] or null: a float bias in output steps << shift (requant.h)
   int32_t zp = 0, lo = 0, hi = 255;
   bool out_signed = false;
   // Float

@@ -16,11 +16,6 @@ constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums 
 // Below this many multiply-adds a layer runs on one thread: waking the other costs more.
 constexpr int64_t kParallelMacs = int64_t{1} << 18;
 
-int32_t round_bias(double v) {
-  if (!std::isfinite(v) || std::fabs(v) > 2.0e9) fail("bias does not fit int32 after quantization (" + std::to_string(v) + ")");
-  return static_cast<int32_t>(std::nearbyint(v));
-}
-
 struct Scratch {
   std::vector<uint8_t> panel;
   std::vector<int32_t> C, colsum;
@@ -37,6 +32,7 @@ Epilogue QLayer::epilogue(int64_t m0) const {
   e.row_offset = row_offset.data() + m0;
   e.row_wzp = row_wzp.empty() ? nullptr : row_wzp.data() + m0;
   if (out.kind == Epilogue::Quantized) e.mult = mult.data() + m0;
+  if (!bias_fixed.empty()) e.bias_fixed = bias_fixed.data() + m0;
   e.zp = out.zp;
   e.lo = out.lo;
   e.hi = out.hi;
@@ -74,11 +70,13 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
     int64_t off = -int64_t{zx} * rowsum + L.K * zx * zw;
     if (out.kind != Epilogue::Int32) {
       if (!bias_int.empty()) off += bias_int[static_cast<size_t>(m)];
-      if (!bias_f.empty() && out.kind == Epilogue::Quantized) off += round_bias(bias_f[static_cast<size_t>(m)] / sxw);
     }
     if (off < INT32_MIN || off > INT32_MAX) fail("zero-point compensation overflows int32");
     L.row_offset[static_cast<size_t>(m)] = static_cast<int32_t>(off);
-    if (out.kind == Epilogue::Quantized) L.mult.push_back(quantize_multiplier(sxw / out.scale));
+    if (out.kind == Epilogue::Quantized) {
+      L.mult.push_back(quantize_multiplier(sxw / out.scale));
+      if (!bias_f.empty()) L.bias_fixed.push_back(fixed_bias(bias_f[static_cast<size_t>(m)] / out.scale, L.mult.back()));
+    }
     if (out.kind == Epilogue::Float) {
       L.fscale.push_back(static_cast<float>(sxw));
       if (!bias_f.empty()) L.fbias.push_back(bias_f[static_cast<size_t>(m)]);

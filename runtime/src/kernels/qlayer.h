@@ -38,6 +38,7 @@ struct QLayer {
   std::vector<int32_t> row_offset;    // [M]
   std::vector<int32_t> row_wzp;       // [M], empty when all weight zero points are 0
   std::vector<FixedMultiplier> mult;  // [M] (Quantized)
+  std::vector<int64_t> bias_fixed;    // [M] (Quantized with a float bias), else empty
   std::vector<float> fscale, fbias;   // [M] (Float)
   QInput in;
   QOutput out;

@@ -24,6 +24,12 @@ FixedMultiplier quantize_multiplier(double real) {
   return r;
 }
 
+int64_t fixed_bias(double steps, FixedMultiplier m) {
+  const double v = std::ldexp(steps, m.shift);
+  if (!std::isfinite(v) || std::fabs(v) >= 0x1p61) fail("bias " + std::to_string(steps) + " output steps is too large to requantize");
+  return std::llround(v);
+}
+
 int32_t round_half_even_clamp(double v, int32_t lo, int32_t hi) {
   if (std::isnan(v)) return lo < 0 && hi > 0 ? 0 : lo;
   if (v <= lo) return lo;

@@ -25,10 +25,15 @@ inline int64_t rshift_round_half_even(int64_t x, int shift) {
   return (r > half || (r == half && (q & 1))) ? q + 1 : q;
 }
 
-inline int32_t requantize(int32_t v, FixedMultiplier m, int32_t zp, int32_t lo, int32_t hi) {
-  int64_t y = zp + rshift_round_half_even(static_cast<int64_t>(v) * m.mult, m.shift);
+// bias_fixed: a real-valued offset in output steps, times 2^shift (see fixed_bias), added after the
+// multiply so a float bias keeps ~2^-shift precision instead of being rounded to an int32 sum.
+inline int32_t requantize(int32_t v, FixedMultiplier m, int32_t zp, int32_t lo, int32_t hi, int64_t bias_fixed = 0) {
+  int64_t y = zp + rshift_round_half_even(static_cast<int64_t>(v) * m.mult + bias_fixed, m.shift);
   return static_cast<int32_t>(y < lo ? lo : (y > hi ? hi : y));
 }
+
+// round(steps * 2^m.shift) for requantize's bias_fixed; throws when it would not fit.
+int64_t fixed_bias(double steps, FixedMultiplier m);
 
 // Round half to even of a double, saturated to [lo, hi]: the float-side QuantizeLinear.
 int32_t round_half_even_clamp(double v, int32_t lo, int32_t hi);
