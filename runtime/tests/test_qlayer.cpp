@@ -165,3 +165,36 @@ TEST(QGemm, MatchesReferenceOnAllIsas) {
         }
       }
 }
+
+TEST(QGemm, FloatBiasKeepsFixedPointPrecision) {
+  // A coarse output grid (one step = 20 accumulator units): rounding the float bias to an integer
+  // sum would move ~2.5% of outputs across a rounding boundary; the fixed-point bias must not.
+  std::mt19937 rng(13);
+  const int64_t rows = 200, K = 50, M = 16;
+  QWeights w;
+  w.M = M, w.K = K;
+  w.w = random_ints<int8_t>(static_cast<size_t>(M * K), -100, 100, rng);
+  w.zp.assign(static_cast<size_t>(M), 0);
+  w.scale.assign(static_cast<size_t>(M), 0.01);
+  const QInput in{0.05, 3, false};
+  QOutput out;
+  out.kind = Epilogue::Quantized;
+  out.scale = 20 * 0.05 * 0.01;
+  out.zp = 128;
+  std::vector<float> bias(static_cast<size_t>(M));
+  std::uniform_real_distribution<float> bd(-0.3f, 0.3f);
+  for (auto& b : bias) b = bd(rng);
+  const QLayer L = prepare_qlayer(w, in, {}, bias, out);
+  const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(rows * K), 0, 255, rng);
+  std::vector<uint8_t> y(static_cast<size_t>(rows * M));
+  qgemm_run(Isa::Scalar, L, rows, x.data(), y.data());
+  int mismatches = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t m = 0; m < M; ++m) {
+      int64_t s = 0;
+      for (int64_t k = 0; k < K; ++k) s += (int64_t{x[static_cast<size_t>(r * K + k)]} - 3) * w.w[static_cast<size_t>(m * K + k)];
+      const double exact = (static_cast<double>(s) * 0.05 * 0.01 + bias[static_cast<size_t>(m)]) / out.scale;
+      mismatches += y[static_cast<size_t>(r * M + m)] != std::min(255.0, std::max(0.0, 128 + std::nearbyint(exact)));
+    }
+  EXPECT_EQ(mismatches, 0);
+}

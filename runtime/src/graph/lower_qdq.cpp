@@ -1,4 +1,7 @@
 // Rewrites, in this order (each keeps the graph topologically sorted and exact up to rounding):
+//  0. BatchNormalization after a Conv with DequantizeLinear'd weights folds into that Conv: its
+//     per-channel factor a = gamma / sqrt(var + eps) joins the weight scales (a > 0 only, so the
+//     int8 weights stay as they are) and the bias becomes a (b - mean) + beta. QAT exports keep BN.
 //  1. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
 //     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up.
@@ -87,6 +90,63 @@ struct Rewriter {
     const int32_t zp = q.input(2).empty() ? 0 : static_cast<int32_t>(g.constant(q.input(2))->as_int(0));
     const double r = static_cast<double>(std::nearbyint(v / s)) + zp;
     return static_cast<int32_t>(r < lo ? lo : (r > hi ? hi : r));
+  }
+
+  void fold_batchnorm() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node bn = g.nodes[i];
+      if (bn.op != "BatchNormalization" || bn.outputs.size() != 1) continue;
+      const int p = producer(bn.input(0));
+      if (p < 0 || g.nodes[static_cast<size_t>(p)].op != "Conv" || graph_outputs.count(bn.input(0)) ||
+          consumers(bn.input(0)).size() != 1)
+        continue;
+      const Node conv = g.nodes[static_cast<size_t>(p)];
+      const Node* wd = weight_dq(conv.input(1));
+      if (!wd || !weight_axis_ok(*wd, 0)) continue;
+      const Tensor& wq = *g.constant(wd->input(0));
+      const int64_t M = wq.dim(0);
+      const Tensor* prm[4];
+      bool ok = true;
+      for (size_t k = 0; k < 4; ++k) {
+        prm[k] = g.constant(bn.input(k + 1));
+        ok &= prm[k] && prm[k]->dtype == DType::F32 && prm[k]->numel() == M;
+      }
+      if (!ok) continue;
+      std::vector<double> a(static_cast<size_t>(M));
+      for (int64_t m = 0; m < M; ++m) {
+        a[static_cast<size_t>(m)] = prm[0]->data<float>()[m] / std::sqrt(static_cast<double>(prm[3]->data<float>()[m]) + bn.f("epsilon", 1e-5f));
+        ok &= a[static_cast<size_t>(m)] > 0 && std::isfinite(a[static_cast<size_t>(m)]);
+      }
+      std::string bias;
+      if (!ok || !float_bias(conv.input(2), M, bias)) continue;
+      const Node wdq = *weight_dq(conv.input(1));  // float_bias may have moved nodes
+      const Tensor &s = *g.constant(wdq.input(1)), *z = wdq.input(2).empty() ? nullptr : g.constant(wdq.input(2));
+      Tensor ns(DType::F32, {M}), nz(wq.dtype, {M}), nb(DType::F32, {M});
+      for (int64_t m = 0; m < M; ++m) {
+        const double am = a[static_cast<size_t>(m)], b = bias.empty() ? 0.0 : g.constant(bias)->data<float>()[m];
+        ns.data<float>()[m] = static_cast<float>(s.data<float>()[s.numel() == 1 ? 0 : m] * am);
+        nz.bytes[static_cast<size_t>(m)] = z ? z->bytes[static_cast<size_t>(z->numel() == 1 ? 0 : m)] : 0;
+        nb.data<float>()[m] = static_cast<float>((b - prm[2]->data<float>()[m]) * am + prm[1]->data<float>()[m]);
+      }
+      const std::string base = conv.name + ".qf_bn";
+      g.initializers[base + "_scale"] = std::move(ns);
+      g.initializers[base + "_zero_point"] = std::move(nz);
+      g.initializers[base + "_bias"] = std::move(nb);
+      Node d = wdq;
+      d.name = base + "_wdq";
+      d.inputs = {wdq.input(0), base + "_scale", base + "_zero_point"};
+      d.outputs = {fresh(base + "_w")};
+      d.attrs["axis"].i = 0;
+      Node c = conv;
+      if (c.inputs.size() < 3) c.inputs.resize(3);
+      c.inputs[1] = d.outputs[0];
+      c.inputs[2] = base + "_bias";
+      c.outputs = {bn.outputs[0]};
+      const size_t at = static_cast<size_t>(producer(conv.outputs[0])), bn_at = static_cast<size_t>(producer(bn.outputs[0]));
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(bn_at));
+      g.nodes[at] = c;
+      g.nodes.insert(g.nodes.begin() + static_cast<long>(at), d);
+    }
   }
 
   void absorb_into_quantize() {
@@ -343,6 +403,8 @@ struct Rewriter {
 
 void lower_qdq(Graph& g) {
   Rewriter r(g);
+  r.fold_batchnorm();
+  r.remove_dead();
   r.absorb_into_quantize();
   r.remove_dead();  // absorbed Relu / Clip nodes must not count as consumers below
   r.sink_dequantize();
