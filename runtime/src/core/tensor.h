@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/buffer.h"
+
 namespace qfrt {
 
 enum class DType { F32, U8, S8, I32, I64 };
@@ -22,7 +24,7 @@ std::string shape_str(const Shape& s);
 struct Tensor {
   DType dtype = DType::F32;
   Shape shape;
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t, RecyclingAllocator<uint8_t>> bytes;  // not zero-filled on creation
 
   Tensor() = default;
   // Throws Error for a negative dimension or more than kMaxTensorBytes (a corrupt file's shape).

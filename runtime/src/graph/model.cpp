@@ -1,5 +1,8 @@
 #include "graph/model.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "core/error.h"
@@ -72,6 +75,9 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   std::vector<const Tensor*> ptr = constants_;
   for (size_t k = 0; k < inputs.size(); ++k) ptr[static_cast<size_t>(input_slots_[k])] = &inputs[k];
   const Isa isa = active_isa();
+  // QFORGE_RT_PROFILE=1: time per op type, printed to stderr after the run.
+  static const bool profile = std::getenv("QFORGE_RT_PROFILE") != nullptr;
+  std::map<std::string, double> op_ms;
   Inputs in;
   Outputs out;
   for (size_t i = 0; i < steps_.size(); ++i) {
@@ -84,12 +90,14 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
         if (!in[k]) fail(g_.source + ": " + n.label() + ": input '" + n.inputs[k] + "' has no value");
       }
     out.assign(s.out.size(), Tensor());
+    const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
       s.op->run(in, out, isa);
     } catch (const Error& e) {
       const std::string msg = e.what();
       fail(g_.source + ": " + (msg.find(n.label()) == std::string::npos ? n.label() + ": " : "") + msg);
     }
+    if (profile) op_ms[n.op] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     for (size_t k = 0; k < s.out.size(); ++k)
       if (s.out[k] >= 0) {
         vals[static_cast<size_t>(s.out[k])] = std::move(out[k]);
@@ -100,6 +108,8 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
       ptr[static_cast<size_t>(r)] = nullptr;
     }
   }
+  if (profile)
+    for (const auto& kv : op_ms) std::fprintf(stderr, "qforge_rt profile: %-20s %8.3f ms\n", kv.first.c_str(), kv.second);
   std::vector<Tensor> result;
   for (int s : output_slots_) {
     const Tensor* t = ptr[static_cast<size_t>(s)];

@@ -7,15 +7,17 @@
 namespace qfrt {
 
 namespace {
-template <class F> OpFactory unary(F f) {
-  return stateless([f](const Node& n, const Inputs& in, Outputs& out, Isa) {
+// make(node) returns the elementwise function, so attributes are read once per run.
+template <class Make> OpFactory unary(Make make) {
+  return stateless([make](const Node& n, const Inputs& in, Outputs& out, Isa) {
     const Tensor& x = need(n, in, 0);
     expect_dtype(n, x, DType::F32, "the input");
     out[0] = Tensor(DType::F32, x.shape);
     const float* a = x.data<float>();
     float* y = out[0].data<float>();
     const int64_t cnt = x.numel();
-    for (int64_t i = 0; i < cnt; ++i) y[i] = f(n, a[i]);
+    const auto f = make(n);
+    for (int64_t i = 0; i < cnt; ++i) y[i] = f(a[i]);
   });
 }
 
@@ -101,14 +103,18 @@ void softmax(const Node& n, const Inputs& in, Outputs& out, Isa) {
 }  // namespace
 
 void add_elementwise_ops(OpTable& t) {
-  t["Relu"] = unary([](const Node&, float v) { return v > 0 ? v : 0.f; });
-  t["Sigmoid"] = unary([](const Node&, float v) { return 1.f / (1.f + std::exp(-v)); });
-  t["Tanh"] = unary([](const Node&, float v) { return std::tanh(v); });
-  t["LeakyRelu"] = unary([](const Node& n, float v) { return v >= 0 ? v : v * n.f("alpha", 0.01f); });
-  t["HardSigmoid"] = unary([](const Node& n, float v) {
-    return std::max(0.f, std::min(1.f, n.f("alpha", 0.2f) * v + n.f("beta", 0.5f)));
+  t["Relu"] = unary([](const Node&) { return [](float v) { return v > 0 ? v : 0.f; }; });
+  t["Sigmoid"] = unary([](const Node&) { return [](float v) { return 1.f / (1.f + std::exp(-v)); }; });
+  t["Tanh"] = unary([](const Node&) { return [](float v) { return std::tanh(v); }; });
+  t["LeakyRelu"] = unary([](const Node& n) {
+    const float alpha = n.f("alpha", 0.01f);
+    return [alpha](float v) { return v >= 0 ? v : v * alpha; };
   });
-  t["HardSwish"] = unary([](const Node&, float v) { return v * std::max(0.f, std::min(1.f, v / 6.f + 0.5f)); });
+  t["HardSigmoid"] = unary([](const Node& n) {
+    const float alpha = n.f("alpha", 0.2f), beta = n.f("beta", 0.5f);
+    return [alpha, beta](float v) { return std::max(0.f, std::min(1.f, alpha * v + beta)); };
+  });
+  t["HardSwish"] = unary([](const Node&) { return [](float v) { return v * std::max(0.f, std::min(1.f, v / 6.f + 0.5f)); }; });
   t["Clip"] = stateless([](const Node& n, const Inputs& in, Outputs& out, Isa) {
     const Tensor& x = need(n, in, 0);
     expect_dtype(n, x, DType::F32, "the input");

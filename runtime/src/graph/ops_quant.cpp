@@ -11,6 +11,7 @@
 #include "graph/qparams.h"
 #include "graph/spatial.h"
 #include "kernels/pool_q.h"
+#include "kernels/quantize.h"
 
 namespace qfrt {
 
@@ -43,20 +44,13 @@ void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
   int64_t outer, len, inner;
   axis_split(n, x, s.numel(), outer, len, inner);
   out[0] = Tensor(t, x.shape);
-  const float* px = x.data<float>();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t c = 0; c < len; ++c) {
       const float sc = s.data<float>()[c];
       const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
       const int64_t base = (o * len + c) * inner;
-      for (int64_t i = 0; i < inner; ++i) {
-        // ONNX: saturate(round_half_even(x / scale) + zero_point), the division in float32.
-        const float q = std::nearbyint(px[base + i] / sc);
-        const double v = static_cast<double>(q) + zp;
-        const int32_t r = std::isnan(q) ? zp : static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
-        if (t == DType::U8) out[0].data<uint8_t>()[base + i] = static_cast<uint8_t>(r);
-        else out[0].data<int8_t>()[base + i] = static_cast<int8_t>(r);
-      }
+      if (t == DType::U8) quantize_f32(x.data<float>() + base, inner, sc, zp, lo, hi, out[0].data<uint8_t>() + base);
+      else quantize_f32(x.data<float>() + base, inner, sc, zp, lo, hi, out[0].data<int8_t>() + base);
     }
 }
 
@@ -72,9 +66,12 @@ void dequantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t c = 0; c < len; ++c) {
       const float sc = s.data<float>()[c];
-      const int64_t zp = z ? z->as_int(c) : 0, base = (o * len + c) * inner;
-      for (int64_t i = 0; i < inner; ++i)
-        out[0].data<float>()[base + i] = static_cast<float>(x.as_int(base + i) - zp) * sc;
+      const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
+      const int64_t base = (o * len + c) * inner;
+      float* y = out[0].data<float>() + base;
+      if (x.dtype == DType::U8) dequantize_f32(x.data<uint8_t>() + base, inner, sc, zp, y);
+      else if (x.dtype == DType::S8) dequantize_f32(x.data<int8_t>() + base, inner, sc, zp, y);
+      else dequantize_f32(x.data<int32_t>() + base, inner, sc, zp, y);
     }
 }
 

@@ -1,57 +1,118 @@
+// Panel packing in two steps: (1) classic im2col rows, B[k][col] for this chunk of columns,
+// contiguous runs copied with memcpy; (2) an interleave of 4 rows x 16 columns into the 64-byte
+// groups vpdpbusd reads (SSE2 byte/word unpacks, so every x86-64 runs it).
 #include "kernels/pack_panel.h"
 
+#include <emmintrin.h>
+
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/gemm.h"
 
 namespace qfrt {
 
 namespace {
-// Byte offset of element (k, col) in a panel with Kp rows.
-inline int64_t panel_at(int64_t Kp, int64_t k, int64_t col) {
-  return (col / kPanelCols) * Kp * kPanelCols + ((k >> 2) * kPanelCols + col % kPanelCols) * 4 + (k & 3);
+// rows [Kp][ld] (ld = 16 * nb, rows >= K zero) -> panel. Each output group: 16 columns x 4 k.
+void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t* panel) {
+  for (int64_t b = 0; b < nb; ++b)
+    for (int64_t q = 0; q < Kp / 4; ++q) {
+      const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
+      const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r));
+      const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + ld));
+      const __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 2 * ld));
+      const __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 3 * ld));
+      const __m128i a = _mm_unpacklo_epi8(r0, r1), bb = _mm_unpackhi_epi8(r0, r1);  // (k0,k1) pairs per column
+      const __m128i c = _mm_unpacklo_epi8(r2, r3), d = _mm_unpackhi_epi8(r2, r3);   // (k2,k3)
+      __m128i* out = reinterpret_cast<__m128i*>(panel + (b * Kp + 4 * q) * kPanelCols);
+      _mm_storeu_si128(out + 0, _mm_unpacklo_epi16(a, c));   // columns 0-3
+      _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(a, c));   // 4-7
+      _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(bb, d));  // 8-11
+      _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(bb, d));  // 12-15
+    }
+}
+
+std::vector<uint8_t>& rows_scratch() {
+  thread_local std::vector<uint8_t> r;
+  return r;
+}
+
+void flip_and_sum(uint8_t* row, int64_t n, bool flip, int32_t* colsum) {
+  if (flip)
+    for (int64_t i = 0; i < n; ++i) row[i] ^= 0x80;
+  if (colsum)
+    for (int64_t i = 0; i < n; ++i) colsum[i] += row[i];
 }
 }  // namespace
 
 void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t group, uint8_t pad, int64_t col0,
                      int64_t ncols, uint8_t* panel, int32_t* colsum) {
-  const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols;
-  std::memset(panel, 0, static_cast<size_t>(panel_bytes(Kp, nb)));
-  const uint8_t flip = x_signed ? 0x80 : 0;
+  const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols, ld = nb * kPanelCols;
+  std::vector<uint8_t>& rows = rows_scratch();
+  rows.assign(static_cast<size_t>(Kp * ld), 0);
   if (colsum) std::memset(colsum, 0, sizeof(int32_t) * static_cast<size_t>(ncols));
+  // Padding is written as the raw byte that becomes `pad` after the int8 flip.
+  const uint8_t raw_pad = x_signed ? static_cast<uint8_t>(pad ^ 0x80) : pad;
   for (int64_t c = 0; c < g.Cg(); ++c) {
     const uint8_t* plane = x + (group * g.Cg() + c) * g.H * g.W;
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
-        const int64_t k = (c * g.kh + i) * g.kw + j;
-        int64_t oh = col0 / g.OW, ow = col0 % g.OW;
-        for (int64_t col = 0; col < ncols; ++col) {
-          const int64_t ih = oh * g.sh - g.pt + i * g.dh, iw = ow * g.sw - g.pl + j * g.dw;
-          const uint8_t v =
-              (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? static_cast<uint8_t>(plane[ih * g.W + iw] ^ flip) : pad;
-          panel[panel_at(Kp, k, col)] = v;
-          if (colsum) colsum[col] += v;
-          if (++ow == g.OW) {
+        uint8_t* row = rows.data() + ((c * g.kh + i) * g.kw + j) * ld;
+        int64_t col = 0, oh = col0 / g.OW, ow = col0 % g.OW;
+        while (col < ncols) {
+          // One output row segment: ow .. min(OW, ow + ncols - col).
+          const int64_t n = std::min(g.OW - ow, ncols - col);
+          const int64_t ih = oh * g.sh - g.pt + i * g.dh;
+          uint8_t* dst = row + col;
+          if (ih < 0 || ih >= g.H) {
+            std::memset(dst, raw_pad, static_cast<size_t>(n));
+          } else {
+            const uint8_t* src = plane + ih * g.W;
+            const int64_t iw0 = ow * g.sw - g.pl + j * g.dw;
+            if (g.sw == 1 && iw0 >= 0 && iw0 + n <= g.W) {
+              std::memcpy(dst, src + iw0, static_cast<size_t>(n));
+            } else {
+              for (int64_t t = 0; t < n; ++t) {
+                const int64_t iw = iw0 + t * g.sw;
+                dst[t] = (iw >= 0 && iw < g.W) ? src[iw] : raw_pad;
+              }
+            }
+          }
+          col += n;
+          ow += n;
+          if (ow == g.OW) {
             ow = 0;
             ++oh;
           }
         }
+        flip_and_sum(row, ncols, x_signed, colsum);
       }
   }
+  interleave(rows.data(), Kp, nb, ld, panel);
 }
 
 void pack_rows_panel(const uint8_t* x, bool x_signed, int64_t rows, int64_t K, int64_t ldx, uint8_t* panel, int32_t* colsum) {
+  // Each matrix row is one panel column whose k run is contiguous: 4-byte groups copy straight.
   const int64_t Kp = round_up(K, 4), nb = (rows + kPanelCols - 1) / kPanelCols;
   std::memset(panel, 0, static_cast<size_t>(panel_bytes(Kp, nb)));
-  const uint8_t flip = x_signed ? 0x80 : 0;
+  const uint32_t flip = x_signed ? 0x80808080u : 0;
   for (int64_t r = 0; r < rows; ++r) {
-    int32_t s = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      const uint8_t v = static_cast<uint8_t>(x[r * ldx + k] ^ flip);
-      panel[panel_at(Kp, k, r)] = v;
-      s += v;
+    uint8_t* col = panel + (r / kPanelCols) * Kp * kPanelCols + (r % kPanelCols) * 4;
+    const uint8_t* src = x + r * ldx;
+    int64_t q = 0;
+    for (; 4 * q + 4 <= K; ++q) {
+      uint32_t v;
+      std::memcpy(&v, src + 4 * q, 4);
+      v ^= flip;
+      std::memcpy(col + q * 4 * kPanelCols, &v, 4);
     }
-    if (colsum) colsum[r] = s;
+    for (int64_t k = 4 * q; k < K; ++k) col[q * 4 * kPanelCols + (k - 4 * q)] = static_cast<uint8_t>(src[k] ^ (flip & 0xff));
+    if (colsum) {
+      int32_t s = 0;
+      for (int64_t k = 0; k < K; ++k) s += static_cast<uint8_t>(src[k] ^ (flip & 0xff));
+      colsum[r] = s;
+    }
   }
 }
 
