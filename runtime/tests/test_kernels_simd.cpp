@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/depthwise.h"
+#include "kernels/epilogue.h"
 #include "kernels/gemm.h"
 #include "kernels/pack_panel.h"
 #include "test_util.h"
@@ -92,4 +93,36 @@ TEST(DepthwiseKernel, SimdEqualsScalarOnStridesDilationsAndOddWidths) {
             ASSERT_EQ(got, ref) << isa_name(isa) << " k=" << k << " s=" << s << " d=" << d << " W=" << W;
           }
         }
+}
+
+TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<double> lg(-24, 0);
+  std::uniform_int_distribution<int32_t> sum(-(1 << 26), 1 << 26), off(-(1 << 20), 1 << 20);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int64_t M = 1 + trial % 5, N = 1 + (trial * 7) % 53;  // row tails of every length
+    std::vector<int32_t> C(static_cast<size_t>(M * N)), offs(static_cast<size_t>(M));
+    std::vector<FixedMultiplier> mult;
+    std::vector<int64_t> bias;
+    for (auto& v : C) v = trial % 4 == 0 ? sum(rng) % 64 : sum(rng);  // small sums hit exact ties often
+    for (int64_t m = 0; m < M; ++m) {
+      offs[static_cast<size_t>(m)] = off(rng);
+      mult.push_back(quantize_multiplier(trial % 4 == 0 ? 0.5 : std::exp2(lg(rng))));
+      bias.push_back(trial % 3 ? 0 : fixed_bias(std::uniform_real_distribution<double>(-50, 50)(rng), mult.back()));
+    }
+    Epilogue e;
+    e.kind = Epilogue::Quantized;
+    e.row_offset = offs.data();
+    e.mult = mult.data();
+    e.bias_fixed = trial % 3 ? nullptr : bias.data();
+    e.out_signed = trial % 2;
+    e.zp = e.out_signed ? -5 : 130;
+    e.lo = e.out_signed ? -128 : (trial % 5 == 0 ? 130 : 0);  // a fused ReLU raises lo to zp
+    e.hi = e.out_signed ? 127 : 255;
+    std::vector<uint8_t> ref(static_cast<size_t>(M * N)), got(ref.size(), 0xEE);
+    run_epilogue(Isa::Scalar, e, C.data(), N, M, N, ref.data(), N, 1);
+    run_epilogue(Isa::Avx512Vnni, e, C.data(), N, M, N, got.data(), N, 1);
+    ASSERT_EQ(got, ref) << "trial " << trial;
+  }
 }

@@ -120,7 +120,10 @@ void add_elementwise_ops(OpTable& t) {
     expect_dtype(n, x, DType::F32, "the input");
     const float lo = scalar_input(n, in, 1, n.f("min", -INFINITY)), hi = scalar_input(n, in, 2, n.f("max", INFINITY));
     out[0] = Tensor(DType::F32, x.shape);
-    for (int64_t i = 0; i < x.numel(); ++i) out[0].data<float>()[i] = std::min(hi, std::max(lo, x.data<float>()[i]));
+    const float* a = x.data<float>();
+    float* y = out[0].data<float>();
+    const int64_t cnt = x.numel();
+    for (int64_t i = 0; i < cnt; ++i) y[i] = std::min(hi, std::max(lo, a[i]));
   });
   t["Add"] = binary([](float a, float b) { return a + b; });
   t["Sub"] = binary([](float a, float b) { return a - b; });

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/cpu.h"
 #include "kernels/requant.h"
 
 namespace qfrt {
@@ -29,6 +30,13 @@ struct Epilogue {
 
 // Rows [0, M) and columns [0, N) of C (leading dimension ldc) to out, element (m, n) at
 // out + m * rs + n * cs in units of the output type (int32, u8/s8 or float).
-void run_epilogue(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs, int64_t cs);
+// isa: Avx512Vnni requantizes contiguous rows (cs == 1, no weight zero points) with AVX-512;
+// everything else, and the reference, is scalar.
+void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
+                  int64_t cs);
+
+// One row of the Quantized epilogue in AVX-512; false when it cannot (degenerate shift).
+bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
+                        int32_t hi, bool out_signed, void* out);
 
 }  // namespace qfrt

@@ -105,7 +105,7 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
     for (int64_t h = 0; h < g.H; ++h)
       for (int64_t w = 0; w < g.W; ++w) s.panel[static_cast<size_t>((h + g.pt) * d.Wp + w + g.pl)] = plane[h * g.W + w] ^ flip;
     depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
-    run_epilogue(L.epilogue(c), s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
+    run_epilogue(isa, L.epilogue(c), s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
   }
 }
 }  // namespace
@@ -134,7 +134,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     gemm_u8s8(isa, a);
     Epilogue e = L.epilogue(grp * Mg);
     e.colsum = s.colsum.data();
-    run_epilogue(e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
+    run_epilogue(isa, e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
                  ncols, 1);
   }
 }
@@ -157,7 +157,7 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
     gemm_u8s8(isa, a);
     Epilogue e = L.epilogue(0);
     e.colsum = s.colsum.data();
-    run_epilogue(e, s.C.data(), nb * kPanelCols, L.M, cols, y + static_cast<size_t>(r0 * L.M) * esz, 1, L.M);
+    run_epilogue(isa, e, s.C.data(), nb * kPanelCols, L.M, cols, y + static_cast<size_t>(r0 * L.M) * esz, 1, L.M);
   }
 }
 
