@@ -68,16 +68,18 @@ void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t
           if (ih < 0 || ih >= g.H) {
             std::memset(dst, raw_pad, static_cast<size_t>(n));
           } else {
+            // Output pixels t < t0 and t >= t1 read padding; the ones between read the input row.
             const uint8_t* src = plane + ih * g.W;
             const int64_t iw0 = ow * g.sw - g.pl + j * g.dw;
-            if (g.sw == 1 && iw0 >= 0 && iw0 + n <= g.W) {
-              std::memcpy(dst, src + iw0, static_cast<size_t>(n));
+            const int64_t t0 = std::min(n, iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw);
+            const int64_t t1 = std::max(t0, std::min(n, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw));
+            std::memset(dst, raw_pad, static_cast<size_t>(t0));
+            if (g.sw == 1) {
+              std::memcpy(dst + t0, src + iw0 + t0, static_cast<size_t>(t1 - t0));
             } else {
-              for (int64_t t = 0; t < n; ++t) {
-                const int64_t iw = iw0 + t * g.sw;
-                dst[t] = (iw >= 0 && iw < g.W) ? src[iw] : raw_pad;
-              }
+              for (int64_t t = t0; t < t1; ++t) dst[t] = src[iw0 + t * g.sw];
             }
+            std::memset(dst + t1, raw_pad, static_cast<size_t>(n - t1));
           }
           col += n;
           ow += n;
