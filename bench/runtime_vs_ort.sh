@@ -40,7 +40,7 @@ echo "| batch | qforge-rt median (ms) | ONNX Runtime median (ms) | qforge-rt / O
 echo "|---|---|---|---|"
 for B in 1 32; do
   make_input "$B" "$TMP/x$B.npy"
-  rt=$(OMP_NUM_THREADS=$THREADS "$RT" run "$MODEL" --input "$TMP/x$B.npy" --output "$TMP/y.npy" --bench "$RUNS" --json 2>/dev/null | json_field median_ms)
+  rt=$(QFORGE_RT_THREADS=$THREADS "$RT" run "$MODEL" --input "$TMP/x$B.npy" --output "$TMP/y.npy" --bench "$RUNS" --json 2>/dev/null | json_field median_ms)
   ort=$(node "$HERE/tools/ort/run_ort.js" "$MODEL" "$TMP/x$B.npy" "$TMP/y_ort.npy" --threads "$THREADS" --bench "$RUNS" | json_field median_ms)
   python3 -c "print(f'| $B | {$rt:.3f} | {$ort:.3f} | {$rt / $ort:.2f} |')"
 done

@@ -1,8 +1,9 @@
 // Float Conv, Gemm, MatMul and BatchNormalization: the path for layers a model keeps in float.
-// Plain loops (OpenMP over output channels); correctness first, these layers are few.
+// Plain loops (parallel over output rows / channels); correctness first, these layers are few.
 #include <cmath>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "graph/op.h"
 #include "graph/spatial.h"
 
@@ -27,8 +28,7 @@ void conv(const Node& n, const Inputs& in, Outputs& out, Isa) {
   const int64_t Cg = C / group, Mg = M / group;
   const float *px = x.data<float>(), *pw = w.data<float>();
   float* py = out[0].data<float>();
-#pragma omp parallel for
-  for (int64_t nm = 0; nm < N * M; ++nm) {
+  parallel_for(N * M, [&](int64_t nm) {
     const int64_t im = nm / M, m = nm % M, grp = m / Mg;
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -45,7 +45,7 @@ void conv(const Node& n, const Inputs& in, Outputs& out, Isa) {
           }
         py[(nm * s.OH + oh) * s.OW + ow] = acc;
       }
-  }
+  });
 }
 
 // y[b][m][n] = sum_k a[b][m][k] * b[b][k][n], batch dims broadcast (b may be 2-D).
@@ -64,13 +64,13 @@ void matmul(const Node& n, const Inputs& in, Outputs& out, Isa) {
   for (int64_t q = 0; q < ba; ++q) {
     const float *pa = a.data<float>() + q * M * K, *pb = b.data<float>() + (bb == 1 ? 0 : q * K * N);
     float* py = out[0].data<float>() + q * M * N;
-#pragma omp parallel for
-    for (int64_t i = 0; i < M; ++i)
+    parallel_for(M, [&](int64_t i) {
       for (int64_t j = 0; j < N; ++j) {
         float acc = 0;
         for (int64_t k = 0; k < K; ++k) acc += pa[i * K + k] * pb[k * N + j];
         py[i * N + j] = acc;
       }
+    });
   }
 }
 
@@ -96,13 +96,13 @@ void gemm(const Node& n, const Inputs& in, Outputs& out, Isa) {
   out[0] = Tensor(DType::F32, {M, N});
   const float *pa = a.data<float>(), *pb = b.data<float>();
   float* py = out[0].data<float>();
-#pragma omp parallel for
-  for (int64_t i = 0; i < M; ++i)
+  parallel_for(M, [&](int64_t i) {
     for (int64_t j = 0; j < N; ++j) {
       float acc = 0;
       for (int64_t k = 0; k < K; ++k) acc += (ta ? pa[k * M + i] : pa[i * K + k]) * (tb ? pb[j * K + k] : pb[k * N + j]);
       py[i * N + j] = alpha * acc + (c ? beta * c->data<float>()[i * cm + j * cn] : 0.f);
     }
+  });
 }
 
 void batchnorm(const Node& n, const Inputs& in, Outputs& out, Isa) {

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "graph/op.h"
 #include "graph/spatial.h"
 #include "graph/qparams.h"
@@ -14,8 +15,7 @@ namespace {
 void float_pool(const Tensor& x, const PoolGeom& g, bool is_max, Tensor& y, int64_t planes) {
   const float* px = x.data<float>();
   float* py = y.data<float>();
-#pragma omp parallel for
-  for (int64_t p = 0; p < planes; ++p)
+  parallel_for(planes, [&](int64_t p) {
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         float best = -std::numeric_limits<float>::infinity();
@@ -35,6 +35,7 @@ void float_pool(const Tensor& x, const PoolGeom& g, bool is_max, Tensor& y, int6
           }
         py[(p * g.OH + oh) * g.OW + ow] = is_max ? best : static_cast<float>(count ? sum / static_cast<double>(count) : 0.0);
       }
+  });
 }
 
 struct PoolSetup {
@@ -86,15 +87,14 @@ void qavgpool(const Node& n, const Inputs& in, Outputs& out, Isa) {
   out[0] = Tensor(yq.dtype, s.out);
   const int64_t planes = s.N * s.C, ip = s.H * s.W, op = s.g.OH * s.g.OW;
   const bool xs = x.dtype == DType::S8, ys = yq.dtype == DType::S8;
-#pragma omp parallel for
-  for (int64_t p = 0; p < planes; ++p) {
+  parallel_for(planes, [&](int64_t p) {
     const uint8_t* a = x.bytes.data() + p * ip;
     uint8_t* y = out[0].bytes.data() + p * op;
     if (!xs && !ys) avgpool_plane(a, s.g, xq.scale, xq.zp, yq.scale, yq.zp, y);
     else if (!xs && ys) avgpool_plane(a, s.g, xq.scale, xq.zp, yq.scale, yq.zp, reinterpret_cast<int8_t*>(y));
     else if (xs && !ys) avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, xq.scale, xq.zp, yq.scale, yq.zp, y);
     else avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, xq.scale, xq.zp, yq.scale, yq.zp, reinterpret_cast<int8_t*>(y));
-  }
+  });
 }
 }  // namespace
 

@@ -1,11 +1,10 @@
 #include "kernels/qlayer.h"
 
-#include <omp.h>
-
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 
@@ -20,6 +19,12 @@ struct Scratch {
   std::vector<uint8_t> panel;
   std::vector<int32_t> C, colsum;
 };
+// Work items on every thread when the layer is big enough, else on this one.
+template <class F> void run_items(int64_t n, bool par, const F& f) {
+  if (par) return parallel_for(n, f);
+  for (int64_t i = 0; i < n; ++i) f(i);
+}
+
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
@@ -95,8 +100,7 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
   d.kh = g.kh, d.kw = g.kw, d.sh = g.sh, d.sw = g.sw, d.dh = g.dh, d.dw = g.dw, d.OH = g.OH, d.OW = g.OW;
   const uint8_t flip = L.in.is_signed ? 0x80 : 0;
   const bool par = N * g.C * g.OH * g.OW * g.kh * g.kw > kParallelMacs;
-#pragma omp parallel for schedule(dynamic) if (par)
-  for (int64_t nc = 0; nc < N * g.C; ++nc) {
+  auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
     Scratch& s = scratch();
     s.panel.assign(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack), L.pad_u8);
@@ -106,7 +110,8 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
       for (int64_t w = 0; w < g.W; ++w) s.panel[static_cast<size_t>((h + g.pt) * d.Wp + w + g.pl)] = plane[h * g.W + w] ^ flip;
     depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
     run_epilogue(isa, L.epilogue(c), s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
-  }
+  };
+  run_items(N * g.C, par, plane);
 }
 }  // namespace
 
@@ -119,8 +124,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
   const int64_t chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks, Mg = g.Mg();
   const int64_t items = N * g.group * chunks;
   const bool par = N * ncols * g.M * g.K() > kParallelMacs;
-#pragma omp parallel for schedule(dynamic) if (par)
-  for (int64_t it = 0; it < items; ++it) {
+  auto item = [&](int64_t it) {
     const int64_t n = it / (g.group * chunks), grp = (it / chunks) % g.group, ch = it % chunks;
     const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
     const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
@@ -136,7 +140,8 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     e.colsum = s.colsum.data();
     run_epilogue(isa, e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
                  ncols, 1);
-  }
+  };
+  run_items(items, par, item);
 }
 
 void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* yv) {
@@ -144,8 +149,7 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
   const size_t esz = L.out.elem_size();
   const int64_t nblocks = (rows + kPanelCols - 1) / kPanelCols, chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
   const bool par = rows * L.M * L.K > kParallelMacs;
-#pragma omp parallel for schedule(dynamic) if (par)
-  for (int64_t ch = 0; ch < chunks; ++ch) {
+  auto chunk = [&](int64_t ch) {
     const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
     const int64_t r0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, rows - r0);
     Scratch& s = scratch();
@@ -158,7 +162,8 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
     Epilogue e = L.epilogue(0);
     e.colsum = s.colsum.data();
     run_epilogue(isa, e, s.C.data(), nb * kPanelCols, L.M, cols, y + static_cast<size_t>(r0 * L.M) * esz, 1, L.M);
-  }
+  };
+  run_items(chunks, par, chunk);
 }
 
 }  // namespace qfrt

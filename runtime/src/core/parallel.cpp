@@ -1,0 +1,123 @@
+#include "core/parallel.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace qfrt {
+
+namespace {
+struct Job {
+  const std::function<void(int64_t)>* fn;
+  int64_t n;
+  std::atomic<int64_t> next{0}, done{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  void drain() {
+    for (int64_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        (*fn)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+      done.fetch_add(1);
+    }
+  }
+};
+
+thread_local bool t_inside = false;  // this thread is running items of a job
+
+class Pool {
+ public:
+  Pool() {
+    int n = static_cast<int>(std::thread::hardware_concurrency());
+    if (const char* e = std::getenv("QFORGE_RT_THREADS"); e && *e) n = std::atoi(e);
+    if (n < 1) n = 1;
+    threads_ = n;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  void run(int64_t n, const std::function<void(int64_t)>& fn) {
+    std::unique_lock<std::mutex> busy(call_, std::try_to_lock);
+    if (workers_.empty() || n <= 1 || t_inside || !busy.owns_lock()) {
+      for (int64_t i = 0; i < n; ++i) fn(i);
+      return;
+    }
+    auto job = std::make_shared<Job>();
+    job->fn = &fn;
+    job->n = n;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      job_ = job;
+      ++gen_;
+    }
+    cv_.notify_all();
+    t_inside = true;
+    job->drain();
+    t_inside = false;
+    while (job->done.load() < n) std::this_thread::yield();  // items a worker is finishing
+    {
+      std::lock_guard<std::mutex> l(m_);
+      job_.reset();
+    }
+    if (job->error) std::rethrow_exception(job->error);
+  }
+
+  int threads() const { return threads_; }
+
+ private:
+  void work() {
+    uint64_t seen = 0;
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [&] { return stop_ || gen_ != seen; });
+        if (stop_) return;
+        seen = gen_;
+        job = job_;  // may be gone already: the caller finished everything
+      }
+      if (job) {
+        t_inside = true;
+        job->drain();
+        t_inside = false;
+      }
+    }
+  }
+
+  int threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex m_, call_;
+  std::condition_variable cv_;
+  std::shared_ptr<Job> job_;
+  uint64_t gen_ = 0;
+  bool stop_ = false;
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+}  // namespace
+
+void parallel_for(int64_t n, const std::function<void(int64_t)>& fn) { pool().run(n, fn); }
+
+int thread_count() { return pool().threads(); }
+
+}  // namespace qfrt
