@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/buffer.h"
 #include "kernels/gemm.h"
 
 namespace qfrt {
@@ -33,8 +34,8 @@ void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t
     }
 }
 
-std::vector<uint8_t>& rows_scratch() {
-  thread_local std::vector<uint8_t> r;
+std::vector<uint8_t, RecyclingAllocator<uint8_t>>& rows_scratch() {
+  thread_local std::vector<uint8_t, RecyclingAllocator<uint8_t>> r;
   return r;
 }
 
@@ -49,8 +50,10 @@ void flip_and_sum(uint8_t* row, int64_t n, bool flip, int32_t* colsum) {
 void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t group, uint8_t pad, int64_t col0,
                      int64_t ncols, uint8_t* panel, int32_t* colsum) {
   const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols, ld = nb * kPanelCols;
-  std::vector<uint8_t>& rows = rows_scratch();
-  rows.assign(static_cast<size_t>(Kp * ld), 0);
+  auto& rows = rows_scratch();
+  rows.resize(static_cast<size_t>(Kp * ld));  // not zero-filled: every row's first ncols bytes are written below
+  for (int64_t k = 0; k < Kp; ++k)
+    std::memset(rows.data() + k * ld + (k < K ? ncols : 0), 0, static_cast<size_t>(k < K ? ld - ncols : ld));
   if (colsum) std::memset(colsum, 0, sizeof(int32_t) * static_cast<size_t>(ncols));
   // Padding is written as the raw byte that becomes `pad` after the int8 flip.
   const uint8_t raw_pad = x_signed ? static_cast<uint8_t>(pad ^ 0x80) : pad;
@@ -71,15 +74,15 @@ void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t
             // Output pixels t < t0 and t >= t1 read padding; the ones between read the input row.
             const uint8_t* src = plane + ih * g.W;
             const int64_t iw0 = ow * g.sw - g.pl + j * g.dw;
-            const int64_t t0 = std::min(n, iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw);
-            const int64_t t1 = std::max(t0, std::min(n, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw));
-            std::memset(dst, raw_pad, static_cast<size_t>(t0));
-            if (g.sw == 1) {
-              std::memcpy(dst + t0, src + iw0 + t0, static_cast<size_t>(t1 - t0));
+            if (g.sw == 1 && iw0 >= 0 && iw0 + n <= g.W) {  // the common case once the input is pre-padded
+              std::memcpy(dst, src + iw0, static_cast<size_t>(n));
             } else {
+              const int64_t t0 = std::min(n, iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw);
+              const int64_t t1 = std::max(t0, std::min(n, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw));
+              std::memset(dst, raw_pad, static_cast<size_t>(t0));
               for (int64_t t = t0; t < t1; ++t) dst[t] = src[iw0 + t * g.sw];
+              std::memset(dst + t1, raw_pad, static_cast<size_t>(n - t1));
             }
-            std::memset(dst + t1, raw_pad, static_cast<size_t>(n - t1));
           }
           col += n;
           ow += n;

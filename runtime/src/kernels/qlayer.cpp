@@ -1,8 +1,10 @@
 #include "kernels/qlayer.h"
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
+#include "core/buffer.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "kernels/depthwise.h"
@@ -120,6 +122,21 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
   if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
   if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y);
   const size_t esz = L.out.elem_size();
+  // Padding once, up front, turns every im2col row into plain copies (pack_panel.cpp's fast path).
+  std::vector<uint8_t, RecyclingAllocator<uint8_t>> padded;
+  ConvGeom pg = g;
+  if (g.pt || g.pl || g.pb || g.pr) {
+    pg.H = g.H + g.pt + g.pb;
+    pg.W = g.W + g.pl + g.pr;
+    pg.pt = pg.pl = pg.pb = pg.pr = 0;
+    padded.resize(static_cast<size_t>(N * g.C * pg.H * pg.W));
+    const uint8_t raw_pad = L.in.is_signed ? static_cast<uint8_t>(L.pad_u8 ^ 0x80) : L.pad_u8;
+    std::memset(padded.data(), raw_pad, padded.size());
+    for (int64_t p = 0; p < N * g.C; ++p)
+      for (int64_t h = 0; h < g.H; ++h)
+        std::memcpy(padded.data() + (p * pg.H + h + g.pt) * pg.W + g.pl, x + (p * g.H + h) * g.W, static_cast<size_t>(g.W));
+    x = padded.data();
+  }
   const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols;
   const int64_t chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks, Mg = g.Mg();
   const int64_t items = N * g.group * chunks;
@@ -132,7 +149,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
     s.C.resize(static_cast<size_t>(Mg * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
-    pack_conv_panel(x + n * g.C * g.H * g.W, L.in.is_signed, g, grp, L.pad_u8, col0, cols, s.panel.data(),
+    pack_conv_panel(x + n * g.C * pg.H * pg.W, L.in.is_signed, pg, grp, L.pad_u8, col0, cols, s.panel.data(),
                     L.row_wzp.empty() ? nullptr : s.colsum.data());
     GemmArgs a{L.A.data() + grp * Mg * L.Kp, Mg, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
     gemm_u8s8(isa, a);
