@@ -339,6 +339,54 @@ struct Rewriter {
     }
   }
 
+  // A QuantizeLinear that already clamps at its zero point (an absorbed ReLU) reads y or relu(y) alike.
+  bool q_after_relu(const Node& q) const {
+    if (q.op != "QuantizeLinear" || !per_tensor_params(q)) return false;
+    const Tensor* z = q.input(2).empty() ? nullptr : g.constant(q.input(2));
+    const int64_t zp = z ? z->as_int(0) : 0, type_lo = z && z->dtype == DType::S8 ? -128 : 0;
+    return q.i("qf_lo", type_lo) >= zp;
+  }
+
+  void fuse_residual() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node c = g.nodes[i];
+      if (c.op != "qf.QConvToFloat" || c.inputs.size() > 7 || graph_outputs.count(c.outputs[0])) continue;
+      const std::vector<int> cons = consumers(c.outputs[0]);
+      if (cons.size() != 1) continue;
+      const size_t add_at = static_cast<size_t>(cons[0]);
+      const Node add = g.nodes[add_at];
+      if (add.op != "Add" || add.inputs.size() != 2 || add.inputs[0] == add.inputs[1]) continue;
+      const std::string other = add.inputs[0] == c.outputs[0] ? add.inputs[1] : add.inputs[0];
+      if (is_const(other)) continue;  // a constant would broadcast; leave it to the float Add
+      Node f = c;
+      f.name = c.name + "_residual";
+      f.inputs.resize(7);
+      f.inputs.push_back(other);
+      f.outputs = {add.outputs[0]};
+      // Fuse the ReLU too when the Add's other readers are QuantizeLinear nodes that clamp at zero anyway.
+      int relu = -1;
+      bool others_ok = !graph_outputs.count(add.outputs[0]);
+      for (int k : consumers(add.outputs[0])) {
+        const Node& r = g.nodes[static_cast<size_t>(k)];
+        if (r.op == "Relu" && relu < 0) relu = k;
+        else others_ok &= q_after_relu(r);
+      }
+      if (relu >= 0 && others_ok) {
+        const std::string r_out = g.nodes[static_cast<size_t>(relu)].outputs[0];
+        for (int k : consumers(add.outputs[0]))
+          if (k != relu) g.nodes[static_cast<size_t>(k)].inputs[0] = r_out;
+        f.attrs["qf_relu"].i = 1;
+        f.outputs = {r_out};
+        g.nodes[static_cast<size_t>(relu)] = f;
+        g.nodes.erase(g.nodes.begin() + static_cast<long>(add_at));
+      } else {
+        g.nodes[add_at] = f;
+      }
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+      --i;
+    }
+  }
+
   void integer_add_and_pool() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
@@ -410,6 +458,7 @@ void lower_qdq(Graph& g) {
   r.sink_dequantize();
   r.remove_dead();
   r.integer_layers();
+  r.fuse_residual();
   r.integer_add_and_pool();
   r.fold_constants();
   r.remove_dead();

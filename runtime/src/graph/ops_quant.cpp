@@ -1,6 +1,7 @@
 // Quantized ops: QuantizeLinear, DequantizeLinear, QLinearConv, ConvInteger, QLinearMatMul,
 // MatMulInteger, and the nodes lower_qdq.cpp makes from QDQ patterns:
-//   qf.QConvToFloat(x, xs, xz, w, ws, wz, B)          integer conv, float output (s_x s_w acc + B)
+//   qf.QConvToFloat(x, xs, xz, w, ws, wz, B, [R])     integer conv, float output (s_x s_w acc + B),
+//                                                     plus R and a ReLU (qf_relu) when fused
 //   qf.QGemm(x, xs, xz, w[N][K], ws, wz, ys, yz, B)    integer Gemm/MatMul; ys "" -> float output
 //   qf.QAdd(a, as, az, b, bs, bz, ys, yz)              Add of two dequantized tensors, requantized
 // QLinearConv / qf.QGemm may carry qf_lo / qf_hi (a fused Relu / Clip) and a float bias B.
@@ -75,8 +76,8 @@ void dequantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
     }
 }
 
-bool all_constant(const Node& n, const Graph& g, size_t from) {
-  for (size_t k = from; k < n.inputs.size(); ++k)
+bool all_constant(const Node& n, const Graph& g, size_t from, size_t to = SIZE_MAX) {
+  for (size_t k = from; k < std::min(to, n.inputs.size()); ++k)
     if (!n.inputs[k].empty() && !g.constant(n.inputs[k])) return false;
   return true;
 }
@@ -98,7 +99,7 @@ class QConvOp : public Op {
   enum Form { QLinear, Integer, ToFloat };
   QConvOp(const Node& n, const Graph& g, Form f) : n_(n), form_(f) {
     // ConvInteger without x_zero_point takes x's type from x itself: prepare at run time.
-    if (all_constant(n, g, 1) && (f != Integer || !n.input(2).empty())) {
+    if (all_constant(n, g, 1, f == ToFloat ? 7 : n.inputs.size()) && (f != Integer || !n.input(2).empty())) {
       Inputs in(n.inputs.size(), nullptr);
       for (size_t k = 1; k < n.inputs.size(); ++k) in[k] = n.inputs[k].empty() ? nullptr : g.constant(n.inputs[k]);
       layer_ = prepare(in, DType::U8);
@@ -121,7 +122,10 @@ class QConvOp : public Op {
     const Spatial s = resolve_spatial(n_, x.shape, Shape(w.shape.begin() + 2, w.shape.end()), false);
     const ConvGeom geom = conv_geom(C, H, W, M, group, s);
     out[0] = Tensor(out_type(), out_shape(x.shape, M, s));
-    qconv_run(isa, layer_, geom, N, x.bytes.data(), out[0].bytes.data());
+    const Tensor* r = form_ == ToFloat ? opt(in, 7) : nullptr;
+    if (r && (r->dtype != DType::F32 || r->shape != out[0].shape))
+      fail(n_.label() + ": the residual input must be float32 of shape " + shape_str(out[0].shape) + ", got " + shape_str(r->shape));
+    qconv_run(isa, layer_, geom, N, x.bytes.data(), out[0].bytes.data(), r ? r->data<float>() : nullptr);
   }
 
  private:
@@ -161,6 +165,7 @@ class QConvOp : public Op {
         read_bias(n_, opt(in, 8), M, bi, bf);
       } else {
         qo.kind = Epilogue::Float;
+        qo.relu = n_.i("qf_relu", 0) != 0;
         read_bias(n_, opt(in, 6), M, bi, bf);
       }
     }

@@ -2,6 +2,24 @@
 
 namespace qfrt {
 
+namespace {
+// The Float epilogue of one contiguous row; the variants keep the loop branch-free so it vectorizes.
+template <bool Residual, bool Relu>
+void float_row_t(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, float* o) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = static_cast<float>(c[i] + off) * s + b;
+    if (Residual) v += r[i];
+    if (Relu) v = v > 0 ? v : 0.f;
+    o[i] = v;
+  }
+}
+
+void float_row(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o) {
+  if (r) relu ? float_row_t<true, true>(c, n, off, s, b, r, o) : float_row_t<true, false>(c, n, off, s, b, r, o);
+  else relu ? float_row_t<false, true>(c, n, off, s, b, r, o) : float_row_t<false, false>(c, n, off, s, b, r, o);
+}
+}  // namespace
+
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs) {
   for (int64_t m = 0; m < M; ++m) {
@@ -32,9 +50,16 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
       }
       case Epilogue::Float: {
         float* o = static_cast<float*>(out) + m * rs;
-        const double s = e.scale[m], b = e.bias ? e.bias[m] : 0.0;
-        for (int64_t n = 0; n < N; ++n)
-          o[n * cs] = static_cast<float>(static_cast<double>(c[n] + off - (wzp ? wzp * e.colsum[n] : 0)) * s + b);
+        const float* r = e.residual ? e.residual + m * rs : nullptr;
+        if (cs == 1 && !wzp) {
+          float_row(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
+          break;
+        }
+        for (int64_t n = 0; n < N; ++n) {
+          float v = static_cast<float>(c[n] + off - (wzp ? wzp * e.colsum[n] : 0)) * e.scale[m] + (e.bias ? e.bias[m] : 0.f);
+          if (r) v += r[n * cs];
+          o[n * cs] = e.relu && !(v > 0) ? 0.f : v;
+        }
         break;
       }
     }

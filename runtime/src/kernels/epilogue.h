@@ -26,6 +26,8 @@ struct Epilogue {
   // Float
   const float* scale = nullptr;  // [M]: s_x * s_w[m]
   const float* bias = nullptr;   // [M] or null
+  const float* residual = nullptr;  // or a tensor added to the output (same addressing), then
+  bool relu = false;                // an optional ReLU: a residual block's Add -> Relu, fused
 };
 
 // Rows [0, M) and columns [0, N) of C (leading dimension ldc) to out, element (m, n) at

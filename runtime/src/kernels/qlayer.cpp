@@ -44,6 +44,7 @@ Epilogue QLayer::epilogue(int64_t m0) const {
   e.lo = out.lo;
   e.hi = out.hi;
   e.out_signed = out.is_signed;
+  e.relu = out.relu;
   if (out.kind == Epilogue::Float) {
     e.scale = fscale.data() + m0;
     e.bias = fbias.empty() ? nullptr : fbias.data() + m0;
@@ -94,7 +95,7 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 }
 
 namespace {
-void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y) {
+void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y, const float* residual) {
   const size_t esz = L.out.elem_size();
   DwGeom d;
   d.Hp = g.H + g.pt + g.pb;
@@ -111,16 +112,19 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
     for (int64_t h = 0; h < g.H; ++h)
       for (int64_t w = 0; w < g.W; ++w) s.panel[static_cast<size_t>((h + g.pt) * d.Wp + w + g.pl)] = plane[h * g.W + w] ^ flip;
     depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
-    run_epilogue(isa, L.epilogue(c), s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
+    Epilogue e = L.epilogue(c);
+    if (residual) e.residual = residual + nc * g.OH * g.OW;
+    run_epilogue(isa, e, s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
   };
   run_items(N * g.C, par, plane);
 }
 }  // namespace
 
-void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv) {
+void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual) {
+  if (residual && L.out.kind != Epilogue::Float) fail("a residual input needs a float output");
   uint8_t* y = static_cast<uint8_t*>(yv);
   if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
-  if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y);
+  if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y, residual);
   const size_t esz = L.out.elem_size();
   // Padding once, up front, turns every im2col row into plain copies (pack_panel.cpp's fast path).
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> padded;
@@ -155,6 +159,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     gemm_u8s8(isa, a);
     Epilogue e = L.epilogue(grp * Mg);
     e.colsum = s.colsum.data();
+    if (residual) e.residual = residual + (n * g.M + grp * Mg) * ncols + col0;
     run_epilogue(isa, e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
                  ncols, 1);
   };

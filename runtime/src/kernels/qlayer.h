@@ -29,6 +29,7 @@ struct QOutput {
   double scale = 1;                         // Quantized
   int32_t zp = 0, lo = 0, hi = 255;         // Quantized, in the output type's range
   bool is_signed = false;                   // Quantized: int8 output
+  bool relu = false;                        // Float: ReLU after the (optional) residual
   size_t elem_size() const { return kind == Epilogue::Quantized ? 1 : 4; }
 };
 
@@ -52,7 +53,9 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
 // group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.
-void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y);
+// residual (Float output only, nullable): a float tensor of y's shape added before the ReLU.
+void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y,
+               const float* residual = nullptr);
 
 // y [rows][M] = x [rows][K] times the layer's weights (rows of x are the GEMM's columns).
 void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y);
