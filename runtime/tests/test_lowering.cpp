@@ -109,7 +109,7 @@ TEST(Lowering, QdqPatternsBecomeIntegerOps) {
   EXPECT_EQ(ops["qf.QAveragePool"], 1);
   EXPECT_EQ(ops["qf.QGemm"], 1);
   EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
-  EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"], 0);
+  EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Add"], 0);  // conv3 + Add fused
 }
 
 TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
