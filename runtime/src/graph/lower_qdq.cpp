@@ -1,18 +1,21 @@
-// Rewrites, in this order (each keeps the graph topologically sorted and exact up to rounding):
-//  0. BatchNormalization after a Conv with DequantizeLinear'd weights folds into that Conv: its
+// Rewrites, in this order (each keeps the graph topologically sorted and exact up to rounding;
+// runtime/README.md lists them with the same numbers):
+//  1. BatchNormalization after a Conv with DequantizeLinear'd weights folds into that Conv: its
 //     per-channel factor a = gamma / sqrt(var + eps) joins the weight scales (a > 0 only, so the
 //     int8 weights stay as they are) and the bias becomes a (b - mean) + beta. QAT exports keep BN.
-//  1. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
+//  2. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
 //     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up.
-//  2. DequantizeLinear sinks below MaxPool / Flatten / Reshape / Identity / Dropout, which then
+//  3. DequantizeLinear sinks below MaxPool / Flatten / Reshape / Identity / Dropout, which then
 //     run on the integer tensor.
-//  3. DQ(x) -> Conv / Gemm / MatMul (weights DQ(int8 initializer)) -> Q  becomes QLinearConv or
+//  4. DQ(x) -> Conv / Gemm / MatMul (weights DQ(int8 initializer)) -> Q  becomes QLinearConv or
 //     qf.QGemm with a fused requantization (bias folded); without a single Q after it, the layer
 //     still runs in integers with a float output (qf.QConvToFloat, qf.QGemm with no y_scale).
-//  4. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
+//  5. qf.QConvToFloat -> Add(., R) [-> Relu] (a residual block's end) becomes one qf.QConvToFloat
+//     whose float epilogue adds R and applies the ReLU.
+//  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
-//  5. DQ of constants is folded into float initializers; dead nodes are removed.
+//  7. DQ of constants is folded into float initializers; dead nodes are removed.
 #include "graph/lower_qdq.h"
 
 #include <algorithm>
