@@ -19,8 +19,8 @@ FixedMultiplier quantize_multiplier(double real);
 inline int64_t rshift_round_half_even(int64_t x, int shift) {
   if (shift == 0) return x;
   if (shift > 62) return 0;  // |x| < 2^62 in every caller, so |x / 2^shift| < 1/2
-  const int64_t q = x >> shift;  // floor
-  const int64_t r = x - (q << shift);
+  const int64_t q = x >> shift;                          // floor (arithmetic shift)
+  const int64_t r = x & ((int64_t{1} << shift) - 1);     // x - q * 2^shift, in [0, 2^shift)
   const int64_t half = int64_t{1} << (shift - 1);
   return (r > half || (r == half && (q & 1))) ? q + 1 : q;
 }
