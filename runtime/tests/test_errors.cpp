@@ -95,6 +95,31 @@ TEST(Errors, CorruptBytesNeverCrash) {
   EXPECT_GT(failed, 0);
 }
 
+TEST(Errors, CorruptQdqFixtureNeverCrashes) {
+  // The same on a real export (140 nodes, QDQ lowering, integer kernels): every failure is an Error.
+  std::ifstream f(std::string(QF_RT_FIXTURES) + "/resnet20_w025_w8a8.onnx", std::ios::binary);
+  ASSERT_TRUE(f) << "fixture missing";
+  const std::string good((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()), p = tmp("corrupt_qdq.onnx");
+  std::mt19937 rng(9);
+  Tensor x(DType::F32, {1, 1, 28, 28});
+  for (int i = 0; i < 784; ++i) x.data<float>()[i] = static_cast<float>(i % 17) / 8.f - 1.f;
+  int failed = 0, ran = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string b = good;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 8); k < n; ++k) b[rng() % b.size()] = static_cast<char>(rng());
+    write(p, b);
+    try {
+      Model m(p);
+      m.run({x});
+      ++ran;
+    } catch (const Error& e) {
+      ++failed;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_GT(ran, 0);
+}
+
 TEST(Errors, UnsupportedOpNamesNodeAndOp) {
   OnnxBuilder b = conv_model();
   b.node("Einsum", {"y"}, {"z"}, "weird");
