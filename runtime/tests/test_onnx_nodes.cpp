@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
+#include <set>
 
+#include "core/error.h"
 #include "graph/model.h"
 #include "test_util.h"
 
@@ -62,3 +65,51 @@ TEST(OnnxNodeTests, QuantizeLinear) { run_node_test("test_quantizelinear"); }
 TEST(OnnxNodeTests, QuantizeLinearAxis) { run_node_test("test_quantizelinear_axis"); }
 TEST(OnnxNodeTests, DequantizeLinear) { run_node_test("test_dequantizelinear"); }
 TEST(OnnxNodeTests, DequantizeLinearAxis) { run_node_test("test_dequantizelinear_axis"); }
+
+// Every backend node test the runtime loads (any op it has) either matches ONNX's expected outputs
+// or fails with a clear error listed here: no silently wrong results from the float ops either.
+TEST(OnnxNodeTests, EveryLoadableTestMatchesOrFailsClearly) {
+  if (!fs::exists(kNodeDir)) GTEST_SKIP() << "libonnx-testdata is not installed";
+  const std::set<std::string> unsupported = {
+      "test_add_uint8", "test_sub_uint8", "test_mul_uint8", "test_div_uint8",     // integer arithmetic
+      "test_clip_default_int8_inbounds", "test_clip_default_int8_max", "test_clip_default_int8_min",
+      "test_averagepool_3d_default", "test_maxpool_3d_default",                   // 3-D pooling
+      "test_batchnorm_epsilon_training_mode", "test_batchnorm_example_training_mode",
+      "test_maxpool_with_argmax_2d_precomputed_pads", "test_maxpool_with_argmax_2d_precomputed_strides"};
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(kNodeDir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  int passed = 0;
+  for (const std::string& name : names) {
+    const fs::path dir = fs::path(kNodeDir) / name;
+    std::unique_ptr<Model> m;
+    std::vector<Tensor> in, want;
+    try {
+      m = std::make_unique<Model>((dir / "model.onnx").string());
+      in = load_set(dir / "test_data_set_0", "input");
+      want = load_set(dir / "test_data_set_0", "output");
+    } catch (const Error&) {
+      continue;  // an op or element type the runtime does not claim: refused with a message
+    }
+    std::vector<Tensor> got;
+    try {
+      got = m->run(in);
+    } catch (const Error& e) {
+      EXPECT_TRUE(unsupported.count(name)) << name << " failed: " << e.what();
+      continue;
+    }
+    EXPECT_FALSE(unsupported.count(name)) << name << " runs now: take it off the list";
+    bool same = got.size() == want.size();
+    for (size_t k = 0; same && k < want.size(); ++k) {
+      same = got[k].dtype == want[k].dtype && got[k].shape == want[k].shape;
+      for (int64_t i = 0; same && i < want[k].numel(); ++i) {
+        const double a = got[k].as_double(i), b = want[k].as_double(i);
+        same = std::fabs(a - b) <= 1e-4 * (1 + std::fabs(b)) || (std::isnan(a) && std::isnan(b));
+      }
+    }
+    EXPECT_TRUE(same) << name << ": outputs differ from ONNX's";
+    passed += same;
+  }
+  std::printf("ONNX node tests through the runtime: %d match\n", passed);
+  EXPECT_GE(passed, 143);  // measured; a drop means a regression
+}
