@@ -18,14 +18,19 @@ echo "|---|---|---|---|---|---|"
 import json; j = json.load(open('$OUT/peer.json'))
 print(f\"| PyTorch FX PTQ W8A8 (onednn) | histogram | {j['float_top1']:.2f} | {j['int8_top1']:.2f} | {j['int8_top1'] - j['float_top1']:+.2f} | {j['ptq_seconds']:.2f} |\")"
 run() {  # name, label, extra args
-  "$BIN" ptq "$CKPT" --calib 512 --per-channel --json -q -o "$OUT/$1.ckpt" "${@:3}" > "$OUT/$1.json"
+  "$BIN" ptq "$CKPT" --calib 512 --json -q -o "$OUT/$1.ckpt" "${@:3}" > "$OUT/$1.json"
   /usr/bin/python3 -c "
 import json; j = json.load(open('$OUT/$1.json'))
 print(f\"| qforge $2 | {j['calibrator']} | {j['float']['top1']:.2f} | {j['quantized']['top1']:.2f} | {j['quantized']['top1'] - j['float']['top1']:+.2f} | {j['ptq_seconds']:.2f} |\")"
 }
-for c in minmax ema percentile mse entropy; do run "w8a8-$c" "W8A8 per-channel" --calibrator "$c"; done
-run w4a8-minmax "W4A8 per-channel, min/max weights" --weights 4
-run w4a8-mse-bc "W4A8 per-channel, MSE weights + bias correction" --weights 4 --weight-calibrator mse --bias-correction
+for c in minmax ema percentile mse entropy; do run "w8a8-$c" "W8A8 per-channel" --per-channel --calibrator "$c"; done
+run w8a8-tensor "W8A8 per-tensor"
+run w8a8-tensor-cle "W8A8 per-tensor, CLE" --cle
+run w4a8-minmax "W4A8 per-channel, min/max weights" --per-channel --weights 4
+run w4a8-mse-bc "W4A8 per-channel, MSE weights + bias correction" --per-channel --weights 4 --weight-calibrator mse --bias-correction
+run w4a8-adaround "W4A8 per-channel, AdaRound" --per-channel --weights 4 --adaround
+run w3a8-minmax "W3A8 per-channel, min/max weights" --per-channel --weights 3
+run w3a8-adaround "W3A8 per-channel, AdaRound" --per-channel --weights 3 --adaround
 
 echo
 echo "| model | qforge top-1 | ONNX Runtime top-1 | identical predictions |"

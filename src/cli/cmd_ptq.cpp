@@ -9,6 +9,7 @@
 #include "qforge/train/checkpoint.h"
 #include "qforge/train/data_setup.h"
 #include "qforge/train/evaluate.h"
+#include "qforge/train/model_source.h"
 #include "qforge/train/trainer.h"
 
 namespace qforge::cli {
@@ -23,10 +24,13 @@ Command add_ptq(CLI::App& app) {
     int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
     std::vector<std::string> keep_float;
-    bool per_channel = false, bias_correction = false, adaround = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
+    bool per_channel = false, bias_correction = false, adaround = false, cle = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
-  c->add_option("model", a->model, "the float model: a checkpoint or an ONNX file")->required();
+  c->add_option("model", a->model,
+                "the float model: a checkpoint or an ONNX file; or a recipe whose ptq: section gives the options and whose "
+                "init: (or model.onnx) the model, with options given here overriding the section's")
+      ->required();
   c->add_option("--data", a->data, "dataset name (default: the model's recipe's)");
   c->add_option("--root", a->root, "dataset folder (default: the dataset's default location)");
   c->add_option("--calib", a->calib, "calibration images: the first N of the training split (default 512)")->check(CLI::PositiveNumber);
@@ -45,6 +49,9 @@ Command add_ptq(CLI::App& app) {
   c->add_flag("--adaround", a->adaround, "learn each weight's rounding direction layer by layer (AdaRound), for 2-4 bit weights");
   c->add_option("--adaround-iterations", a->adaround_iterations, "AdaRound optimization steps per layer (default 1000)")
       ->check(CLI::PositiveNumber);
+  c->add_flag("--cle", a->cle,
+              "cross-layer equalization after BatchNorm folding (Nagel et al. 2019): evens out per-channel weight ranges "
+              "of consecutive layers, for per-tensor grids and depthwise networks; ReLU6 between them becomes ReLU");
   c->add_flag("--no-fold-bn", a->no_fold_bn, "keep BatchNorm nodes instead of folding them into the convolutions");
   c->add_option("--keep-float", a->keep_float, "layers left in float: node names, or first / last");
   c->add_option("--first-last-bits", a->first_last_bits,
@@ -57,48 +64,65 @@ Command add_ptq(CLI::App& app) {
   c->add_option("-o,--output", a->out, "the quantized model (a qforge checkpoint)")->required();
   c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
   c->add_flag("-q,--quiet", a->quiet, "no progress output");
-  return [a] {
+  return [a, c] {
     train::configure_threads(a->threads);
+    const bool from_recipe = a->model.size() > 5 && (a->model.substr(a->model.size() - 5) == ".yaml" || a->model.substr(a->model.size() - 4) == ".yml");
     ModelArg m = resolve_model(a->model);
     recipe::Recipe r = m.recipe;
+    int64_t calib = a->calib;
+    int batch_size = a->batch_size;
+    compress::PtqOptions o;
+    if (from_recipe) {
+      if (r.ptq.IsNull()) throw std::runtime_error(a->model + ": the recipe has no ptq: section");
+      if (!r.init.empty()) m.graph = train::load_model_file(r.init);
+      else if (r.model.onnx.empty())
+        throw std::runtime_error(a->model + ": init: must name the float checkpoint to quantize (or model.onnx the ONNX file)");
+      o = compress::parse_ptq_section(r.ptq, a->model + ": ptq", &calib, &batch_size);
+    }
+    // Options given on the command line win over the recipe's.
+    auto given = [&](const char* flag) { return !from_recipe || c->count(flag) > 0; };
+    if (given("--calib")) calib = a->calib;
+    if (given("--batch-size")) batch_size = a->batch_size;
+    if (given("--weights")) o.weight_bits = a->weights;
+    if (given("--activations")) o.activation_bits = a->activations;
+    if (given("--per-channel")) o.per_channel = a->per_channel;
+    if (given("--calibrator")) o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
+    if (given("--percentile")) o.calibrator.percentile = a->percentile;
+    if (given("--input-calibrator")) o.input_calibrator = quant::calibrator_from_name(a->input_calibrator);
+    if (given("--weight-calibrator")) o.weight_calibrator = a->weight_calibrator;
+    if (given("--no-fold-bn")) o.fold_batchnorm = !a->no_fold_bn;
+    if (given("--cle")) o.cle = a->cle;
+    if (given("--bias-correction")) o.bias_correction = a->bias_correction;
+    if (given("--adaround")) o.adaround = a->adaround;
+    if (given("--adaround-iterations")) o.adaround_options.iterations = a->adaround_iterations;
+    if (given("--keep-float")) o.keep_float = a->keep_float;
+    if (given("--first-last-bits")) o.first_last_bits = a->first_last_bits;
+    o.quiet = a->quiet;
+
     if (!a->data.empty()) r.data.name = a->data, r.data.root = "";
     if (!a->root.empty()) r.data.root = a->root;
-    r.data.subset = static_cast<double>(a->calib);
+    r.data.subset = static_cast<double>(calib);
     r.data.test_subset = a->eval_subset;
     train::DataSplits d = train::load_splits(r.data, r.model, true);
-    if (d.train.size() < a->calib)
-      throw std::runtime_error("--calib " + std::to_string(a->calib) + ": the training split of " + r.data.name + " has only " +
+    if (d.train.size() < calib)
+      throw std::runtime_error("--calib " + std::to_string(calib) + ": the training split of " + r.data.name + " has only " +
                                std::to_string(d.train.size()) + " images");
-    data::DataLoader calib(d.train, train::loader_options(r.data, r.model, a->batch_size, false, 0));
-
-    compress::PtqOptions o;
-    o.weight_bits = a->weights;
-    o.activation_bits = a->activations;
-    o.per_channel = a->per_channel;
-    o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
-    o.calibrator.percentile = a->percentile;
-    o.input_calibrator = quant::calibrator_from_name(a->input_calibrator);
-    o.weight_calibrator = a->weight_calibrator;
-    o.fold_batchnorm = !a->no_fold_bn;
-    o.bias_correction = a->bias_correction;
-    o.adaround = a->adaround;
-    o.adaround_options.iterations = a->adaround_iterations;
-    o.keep_float = a->keep_float;
-    o.first_last_bits = a->first_last_bits;
-    o.quiet = a->quiet;
+    data::DataLoader calib_loader(d.train, train::loader_options(r.data, r.model, batch_size, false, 0));
     const int64_t float_bytes = quant::deployed_size_bytes(m.graph);
-    compress::PtqResult res = compress::run_ptq(m.graph, calib, o);
+    compress::PtqResult res = compress::run_ptq(m.graph, calib_loader, o);
 
     nlohmann::json out = res.to_json();
     out["model"] = a->model;
     out["output"] = a->out;
     out["dataset"] = r.data.name;
-    out["calibrator"] = a->calibrator;
-    out["weight_bits"] = a->weights;
-    out["activation_bits"] = a->activations;
-    out["per_channel"] = a->per_channel;
-    out["adaround"] = a->adaround;
-    out["bias_correction"] = a->bias_correction;
+    out["calibrator"] = quant::calibrator_name(o.calibrator.kind);
+    out["weight_calibrator"] = o.weight_calibrator;
+    out["weight_bits"] = o.weight_bits;
+    out["activation_bits"] = o.activation_bits;
+    out["per_channel"] = o.per_channel;
+    out["adaround"] = o.adaround;
+    out["bias_correction"] = o.bias_correction;
+    out["cle"] = o.cle;
     out["float_size_bytes"] = float_bytes;
     out["quantized_size_bytes"] = quant::deployed_size_bytes(res.graph);
     exec::GraphModule quantized(res.graph);
@@ -113,6 +137,7 @@ Command add_ptq(CLI::App& app) {
     }
     recipe::Recipe saved = r;
     saved.quantize = compress::ptq_quantize_section(o);
+    saved.ptq = YAML::Node();
     saved.data.subset = 0;
     saved.data.test_subset = 0;
     train::CheckpointMeta meta;
@@ -124,9 +149,9 @@ Command add_ptq(CLI::App& app) {
       std::printf("%s\n", out.dump().c_str());
       return 0;
     }
-    std::printf("ptq: W%d A%d %s, %s calibrator, %lld calibration images, %.2f s\n", a->weights, a->activations,
-                a->per_channel ? "per-channel" : "per-tensor", a->calibrator.c_str(), (long long)res.calibration_images,
-                res.seconds);
+    std::printf("ptq: W%d A%d %s, %s calibrator, %lld calibration images, %.2f s\n", o.weight_bits, o.activation_bits,
+                o.per_channel ? "per-channel" : "per-tensor", quant::calibrator_name(o.calibrator.kind),
+                (long long)res.calibration_images, res.seconds);
     if (out.contains("quantized"))
       std::printf("top-1: float %.2f%%  quantized %.2f%%  (%+.2f)\n", out["float"]["top1"].get<double>(),
                   out["quantized"]["top1"].get<double>(),

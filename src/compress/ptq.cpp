@@ -1,5 +1,6 @@
 #include "qforge/compress/ptq.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -18,7 +19,9 @@ nlohmann::json PtqResult::to_json() const {
   nlohmann::json layers_json = nlohmann::json::array();
   for (const auto& l : layers)
     layers_json.push_back({{"layer", l.layer}, {"op", l.op}, {"weight_bits", l.weight_bits}, {"activation_bits", l.activation_bits}});
-  return {{"layers", layers_json}, {"folded_batchnorms", folded_batchnorms}, {"calibration_images", calibration_images},
+  return {{"layers", layers_json}, {"folded_batchnorms", folded_batchnorms},
+          {"cle", {{"pairs", cle.pairs}, {"sweeps", cle.sweeps}, {"relu6_replaced", cle.relu6_replaced}}},
+          {"calibration_images", calibration_images},
           {"ptq_seconds", seconds}};
 }
 
@@ -36,6 +39,67 @@ void check_options(const PtqOptions& o) {
 }
 
 }  // namespace
+
+PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int64_t* calib, int* batch_size) {
+  PtqOptions o;
+  if (!node.IsDefined() || node.IsNull()) return o;
+  if (!node.IsMap()) throw std::runtime_error(key + ": expected a map such as {weights: 8, activations: 8}");
+  const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator",
+                                          "percentile", "weight_calibrator", "bias_correction", "adaround",
+                                          "adaround_iterations", "fold_batchnorm", "cle", "keep_float", "first_last_bits",
+                                          "calib", "batch_size"};
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string k = it->first.as<std::string>();
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      std::string list;
+      for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+      throw std::runtime_error(key + "." + k + ": unknown key (allowed: " + list + ")");
+    }
+  }
+  auto get = [&](const char* k, auto& out) {
+    if (!node[k]) return;
+    try {
+      out = node[k].as<std::decay_t<decltype(out)>>();
+    } catch (const YAML::Exception&) {
+      throw std::runtime_error(key + "." + k + ": wrong type (" + YAML::Dump(node[k]) + ")");
+    }
+  };
+  auto calibrator = [&](const char* k, quant::Calibrator& out) {
+    std::string name;
+    get(k, name);
+    if (name.empty()) return;
+    try {
+      out = quant::calibrator_from_name(name);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(key + "." + k + ": " + e.what());
+    }
+  };
+  get("weights", o.weight_bits);
+  get("activations", o.activation_bits);
+  get("per_channel", o.per_channel);
+  calibrator("calibrator", o.calibrator.kind);
+  calibrator("input_calibrator", o.input_calibrator);
+  get("percentile", o.calibrator.percentile);
+  get("weight_calibrator", o.weight_calibrator);
+  get("bias_correction", o.bias_correction);
+  get("adaround", o.adaround);
+  get("adaround_iterations", o.adaround_options.iterations);
+  get("fold_batchnorm", o.fold_batchnorm);
+  get("cle", o.cle);
+  get("keep_float", o.keep_float);
+  get("first_last_bits", o.first_last_bits);
+  if (calib) get("calib", *calib);
+  if (batch_size) get("batch_size", *batch_size);
+  try {
+    check_options(o);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(key + ": " + e.what());
+  }
+  if (o.adaround_options.iterations < 1) throw std::runtime_error(key + ".adaround_iterations: must be >= 1");
+  if (calib && *calib < 1) throw std::runtime_error(key + ".calib: must be >= 1");
+  if (batch_size && *batch_size < 1) throw std::runtime_error(key + ".batch_size: must be >= 1");
+  return o;
+}
 
 // Uniform quantizers whose ranges calibration fixes.
 YAML::Node ptq_quantize_section(const PtqOptions& o) {
@@ -114,6 +178,12 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
   quant::register_quantization();
   PtqResult r;
   if (o.fold_batchnorm) r.folded_batchnorms = ir::fold_batchnorm(g);
+  if (o.cle) {
+    r.cle = cross_layer_equalize(g, o.cle_options);
+    if (!o.quiet)
+      std::fprintf(stderr, "ptq: cross-layer equalization: %d layer pairs, %d sweeps, %d ReLU6 replaced by ReLU\n", r.cle.pairs,
+                   r.cle.sweeps, r.cle.relu6_replaced);
+  }
   r.layers = quant::insert_fake_quant(g, quant::parse_quantize(ptq_quantize_section(o)));
   if (!o.quiet) {
     int n = 0;

@@ -100,6 +100,7 @@ void schema(V& v, Tag<Recipe>) {
   v.section("train", &Recipe::train);
   v.field("init", &Recipe::init);
   v.field("quantize", &Recipe::quantize);
+  v.field("ptq", &Recipe::ptq);
 }
 
 // Collects the keys of struct S, in order.

@@ -191,6 +191,25 @@ TEST(Cli, PtqThenQdqExportRunsInOnnxRuntime) {
   CliResult unwritable = run_cli("export " + q + "/ptq.ckpt --format qdq -o /nonexistent-dir/m.onnx");
   EXPECT_EQ(unwritable.code, 1);
   EXPECT_THAT(unwritable.err, HasSubstr("/nonexistent-dir/m.onnx"));
+  // The same through a recipe's ptq: section; command-line options win; bad keys are named.
+  CliResult rr = run_cli("ptq recipes/ptq/resnet20-w8a8.yaml --help");
+  EXPECT_EQ(rr.code, 0);
+  {
+    std::ofstream(q + "/p.yaml") << "model: {zoo: lenet5}\ninit: " << fp << "/best.ckpt\n"
+                                 << "ptq: {weights: 4, per_channel: true, calibrator: mse, calib: 64}\n";
+    std::ofstream(q + "/bad.yaml") << "model: {zoo: lenet5}\ninit: " << fp << "/best.ckpt\nptq: {weigths: 4}\n";
+  }
+  CliResult viar = run_cli("ptq " + q + "/p.yaml --activations 6 --eval-subset 64 -o " + q + "/r.ckpt --json");
+  ASSERT_EQ(viar.code, 0) << viar.err;
+  auto jr = nlohmann::json::parse(viar.last_line());
+  EXPECT_EQ(jr["weight_bits"], 4);
+  EXPECT_EQ(jr["activation_bits"], 6);
+  EXPECT_EQ(jr["calibrator"], "mse");
+  EXPECT_EQ(jr["calibration_images"], 64);
+  CliResult bad = run_cli("ptq " + q + "/bad.yaml -o " + q + "/bad.ckpt");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("ptq.weigths: unknown key"));
+
   CliResult float_qdq = run_cli("export " + fp + "/best.ckpt --format qdq -o " + q + "/float.onnx");
   EXPECT_EQ(float_qdq.code, 1);
   EXPECT_THAT(float_qdq.err, HasSubstr("no quantizers"));

@@ -16,6 +16,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "qforge/compress/adaround.h"
+#include "qforge/compress/cle.h"
 #include "qforge/ir/graph.h"
 #include "qforge/quant/calibrate.h"
 #include "qforge/quant/insert.h"
@@ -36,6 +37,8 @@ struct PtqOptions {
   quant::Calibrator input_calibrator = quant::Calibrator::MinMax;
   std::string weight_calibrator = "minmax";  // minmax | mse
   bool fold_batchnorm = true;
+  bool cle = false;  // cross-layer equalization (compress/cle.h) after BatchNorm folding
+  CleOptions cle_options;
   bool bias_correction = false;
   bool adaround = false;  // learned rounding of the weights (compress/adaround.h), before bias correction
   AdaRoundOptions adaround_options;
@@ -50,10 +53,20 @@ struct PtqResult {
   ir::Graph graph;  // calibrated, ready to evaluate, export or fine-tune
   std::vector<quant::QuantizedLayer> layers;
   int folded_batchnorms = 0;
+  CleResult cle;
   int64_t calibration_images = 0;
   double seconds = 0;
   nlohmann::json to_json() const;
 };
+
+// A recipe's ptq: section (the keys mirror `qforge ptq`'s options, snake_case):
+//   ptq: {weights: 4, activations: 8, per_channel: true, calibrator: percentile, percentile: 99.99,
+//         input_calibrator: minmax, weight_calibrator: mse, bias_correction: true, adaround: false,
+//         adaround_iterations: 1000, fold_batchnorm: true, cle: false, keep_float: [], first_last_bits: 8,
+//         calib: 512, batch_size: 64}
+// Absent keys keep the defaults above (PtqOptions). Throws std::runtime_error naming "<key>.<name>" on an
+// unknown key, a wrong type or a value out of range. `calib` / `batch_size` go to the last two arguments.
+PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int64_t* calib, int* batch_size);
 
 // The recipe quantize: section PTQ applies (stored in the output checkpoint's recipe).
 YAML::Node ptq_quantize_section(const PtqOptions& o);

@@ -6,6 +6,7 @@
 //   train:    {epochs: 3, optimizer: {name: sgd, lr: 0.05}}
 //   init:     runs/lenet5/best.ckpt
 //   quantize: {...}
+//   ptq:      {...}
 //
 // Every key is optional (defaults below) except that model needs one of zoo / onnx. Unknown keys,
 // wrong types and out-of-range values are errors (RecipeError) that name the file and the dotted key.
@@ -113,6 +114,8 @@ struct Recipe {
   YAML::Node quantize;    // the quantize section as written (null if absent); validated by the
                           // quantization layer, not here. A YAML::Node copy shares its data:
                           // use YAML::Clone to change a copy without changing the original.
+  YAML::Node ptq;         // the ptq section as written (null if absent): post-training quantization
+                          // options for `qforge ptq RECIPE` (see compress/ptq.h), validated there.
   std::string source_path;  // the file the recipe was read from (or the source name given to
                             // parse_recipe); not a recipe key, not compared by ==
 };

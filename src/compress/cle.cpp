@@ -1,0 +1,152 @@
+#include "qforge/compress/cle.h"
+
+#include "qforge/ir/passes.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qforge::compress {
+
+namespace {
+
+bool is_output(const ir::Graph& g, const std::string& v) {
+  for (const auto& o : g.outputs)
+    if (o.name == v) return true;
+  return false;
+}
+
+// A layer whose weight rows are output channels: Conv, or Gemm with W stored [out, in].
+bool is_weight_layer(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() < 2 || !g.is_initializer(n.inputs[1])) return false;
+  if (g.initializers.at(n.inputs[1]).dtype != ir::DType::Float32) return false;
+  // Scaling a weight or bias that another node also reads would change that node too.
+  if (g.consumers(n.inputs[1]).size() != 1) return false;
+  if (n.inputs.size() > 2 && !n.inputs[2].empty() && (!g.is_initializer(n.inputs[2]) || g.consumers(n.inputs[2]).size() != 1))
+    return false;
+  if (n.op == "Conv") return true;
+  return n.op == "Gemm" && n.attrs.i("transA", 0) == 0 && n.attrs.i("transB", 0) == 1;
+}
+
+// The only reader of `v`, or nullptr.
+ir::Node* sole_reader(ir::Graph& g, const std::string& v) {
+  if (is_output(g, v)) return nullptr;
+  std::vector<const ir::Node*> c = g.consumers(v);
+  return c.size() == 1 ? const_cast<ir::Node*>(c[0]) : nullptr;
+}
+
+// Clip's bounds (opset 11+ inputs, or the attributes of older opsets); absent = unbounded.
+void clip_bounds(const ir::Graph& g, const ir::Node& n, double* lo, double* hi) {
+  *lo = n.attrs.f("min", -INFINITY);
+  *hi = n.attrs.f("max", INFINITY);
+  if (n.inputs.size() > 1 && !n.inputs[1].empty() && g.is_initializer(n.inputs[1])) *lo = g.initializers.at(n.inputs[1]).to_floats().at(0);
+  if (n.inputs.size() > 2 && !n.inputs[2].empty() && g.is_initializer(n.inputs[2])) *hi = g.initializers.at(n.inputs[2]).to_floats().at(0);
+}
+
+struct Pair {
+  std::string first, second;  // node names
+  std::string relu6;           // a Clip(0, hi) between them to turn into Relu, if any
+};
+
+std::vector<Pair> find_pairs(ir::Graph& g, const CleOptions& o) {
+  std::vector<Pair> pairs;
+  for (ir::Node& n : g.nodes) {
+    if (!is_weight_layer(g, n) || n.outputs.empty()) continue;
+    ir::Node* next = sole_reader(g, n.outputs[0]);
+    if (!next) continue;
+    Pair p{n.name, "", ""};
+    if (next->op == "Relu" || next->op == "Clip") {
+      if (next->op == "Clip") {
+        double lo, hi;
+        clip_bounds(g, *next, &lo, &hi);
+        if (lo != 0.0) continue;
+        if (std::isfinite(hi)) {
+          if (!o.relu6_to_relu) continue;
+          p.relu6 = next->name;
+        }
+      }
+      next = sole_reader(g, next->outputs[0]);
+      if (!next) continue;
+    }
+    if (!is_weight_layer(g, *next) || next->inputs[0] == next->inputs[1]) continue;
+    const int64_t out1 = g.initializers.at(n.inputs[1]).shape.at(0);
+    const ir::Tensor& w2 = g.initializers.at(next->inputs[1]);
+    const int64_t in2 = next->op == "Conv" ? w2.shape.at(1) * next->attrs.i("group", 1) : w2.shape.at(1);
+    if (in2 != out1 || w2.shape.at(0) % (next->op == "Conv" ? next->attrs.i("group", 1) : 1) != 0) continue;
+    p.second = next->name;
+    pairs.push_back(p);
+  }
+  return pairs;
+}
+
+// Layer 2's weight viewed per input channel: for input channel i, the (row, column) blocks it scales.
+// Conv weight [O, I/groups, k...]: channel i is column i % (I/groups) of the rows of group i / (I/groups).
+struct InputChannelView {
+  int64_t rows, cols_per_group, rows_per_group, inner;  // inner = kernel elements per (row, column)
+  InputChannelView(const ir::Node& n, const ir::Tensor& w) {
+    rows = w.shape.at(0);
+    cols_per_group = w.shape.at(1);
+    inner = w.numel() / (rows * cols_per_group);
+    const int64_t groups = n.op == "Conv" ? n.attrs.i("group", 1) : 1;
+    rows_per_group = rows / groups;
+  }
+  template <typename F> void for_each(int64_t channel, F&& f) const {
+    const int64_t group = channel / cols_per_group, col = channel % cols_per_group;
+    for (int64_t r = group * rows_per_group; r < (group + 1) * rows_per_group; ++r)
+      for (int64_t k = 0; k < inner; ++k) f((r * cols_per_group + col) * inner + k);
+  }
+};
+
+// One equalization step for a pair; returns the largest |s - 1|.
+double equalize(ir::Graph& g, const Pair& p) {
+  ir::Node& a = *g.find_node(p.first);
+  ir::Node& b = *g.find_node(p.second);
+  ir::Tensor& w1 = g.initializers.at(a.inputs[1]);
+  ir::Tensor& w2 = g.initializers.at(b.inputs[1]);
+  const int64_t channels = w1.shape.at(0), per_row = w1.numel() / channels;
+  float* d1 = w1.data<float>();
+  float* d2 = w2.data<float>();
+  const InputChannelView v(b, w2);
+  float* bias = nullptr;
+  if (a.inputs.size() > 2 && !a.inputs[2].empty()) bias = g.initializers.at(a.inputs[2]).data<float>();
+  double moved = 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    double r1 = 0, r2 = 0;
+    for (int64_t k = 0; k < per_row; ++k) r1 = std::max(r1, static_cast<double>(std::fabs(d1[c * per_row + k])));
+    v.for_each(c, [&](int64_t i) { r2 = std::max(r2, static_cast<double>(std::fabs(d2[i]))); });
+    if (r1 <= 0 || r2 <= 0) continue;  // a dead channel: nothing to balance
+    const double s = std::sqrt(r1 / r2);
+    moved = std::max(moved, std::fabs(s - 1));
+    for (int64_t k = 0; k < per_row; ++k) d1[c * per_row + k] = static_cast<float>(d1[c * per_row + k] / s);
+    if (bias) bias[c] = static_cast<float>(bias[c] / s);
+    v.for_each(c, [&](int64_t i) { d2[i] = static_cast<float>(d2[i] * s); });
+  }
+  return moved;
+}
+
+}  // namespace
+
+CleResult cross_layer_equalize(ir::Graph& g, const CleOptions& o) {
+  CleResult r;
+  std::vector<Pair> pairs = find_pairs(g, o);
+  r.pairs = static_cast<int>(pairs.size());
+  if (pairs.empty()) return r;
+  for (const Pair& p : pairs) {
+    if (p.relu6.empty()) continue;
+    ir::Node& clip = *g.find_node(p.relu6);
+    clip.op = "Relu";
+    clip.inputs.resize(1);
+    clip.attrs = {};
+    ++r.relu6_replaced;
+  }
+  if (r.relu6_replaced) ir::eliminate_dead_nodes(g);  // the Clips' bounds
+  // Parameters may be shared between pairs (a conv in the middle of a chain): sweep to a fixed point.
+  for (r.sweeps = 1; r.sweeps <= o.max_sweeps; ++r.sweeps) {
+    double moved = 0;
+    for (const Pair& p : pairs) moved = std::max(moved, equalize(g, p));
+    if (moved < o.tolerance) break;
+  }
+  r.sweeps = std::min(r.sweeps, o.max_sweeps);
+  return r;
+}
+
+}  // namespace qforge::compress
