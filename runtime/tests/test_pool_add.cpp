@@ -1,0 +1,84 @@
+// Integer pooling and residual addition against double-precision references.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/pool_q.h"
+#include "test_util.h"
+
+using namespace qfrt;
+using qfrt_test::random_ints;
+
+namespace {
+PoolGeom geom(int64_t H, int64_t W, int64_t k, int64_t s, int64_t pad, bool count_pad) {
+  PoolGeom g;
+  g.H = H, g.W = W, g.kh = g.kw = k, g.sh = g.sw = s, g.pt = g.pl = g.pb = g.pr = pad;
+  g.OH = (H + 2 * pad - k) / s + 1;
+  g.OW = (W + 2 * pad - k) / s + 1;
+  g.count_include_pad = count_pad;
+  return g;
+}
+
+// Round half to even, clamped: what QuantizeLinear does to the exact real result.
+int32_t q_ref(double v, int32_t zp, int32_t lo, int32_t hi) { return static_cast<int32_t>(std::min<double>(hi, std::max<double>(lo, zp + std::nearbyint(v)))); }
+}  // namespace
+
+TEST(PoolQ, MaxPoolIgnoresPaddingAndEqualsMax) {
+  std::mt19937 rng(1);
+  const PoolGeom g = geom(9, 11, 3, 2, 1, false);
+  const std::vector<int8_t> x = random_ints<int8_t>(static_cast<size_t>(g.H * g.W), -128, 127, rng);
+  std::vector<int8_t> y(static_cast<size_t>(g.OH * g.OW));
+  maxpool_plane(x.data(), g, y.data());
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      int best = -1000;
+      for (int64_t i = 0; i < 3; ++i)
+        for (int64_t j = 0; j < 3; ++j) {
+          const int64_t h = oh * 2 - 1 + i, w = ow * 2 - 1 + j;
+          if (h >= 0 && h < g.H && w >= 0 && w < g.W) best = std::max<int>(best, x[static_cast<size_t>(h * g.W + w)]);
+        }
+      ASSERT_EQ(y[static_cast<size_t>(oh * g.OW + ow)], best);
+    }
+}
+
+TEST(PoolQ, AveragePoolMatchesDoubleReference) {
+  std::mt19937 rng(2);
+  for (bool count_pad : {false, true}) {
+    const PoolGeom g = geom(10, 7, 3, 1, 1, count_pad);
+    const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(g.H * g.W), 0, 255, rng);
+    const double sx = 0.031, sy = 0.017;
+    const int32_t zx = 100, zy = 20;
+    std::vector<uint8_t> y(static_cast<size_t>(g.OH * g.OW));
+    avgpool_plane(x.data(), g, sx, zx, sy, zy, y.data());
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        double sum = 0;
+        int count = 0;
+        for (int64_t i = 0; i < 3; ++i)
+          for (int64_t j = 0; j < 3; ++j) {
+            const int64_t h = oh - 1 + i, w = ow - 1 + j;
+            const bool inside = h >= 0 && h < g.H && w >= 0 && w < g.W;
+            if (inside) sum += sx * (x[static_cast<size_t>(h * g.W + w)] - zx);
+            count += inside || count_pad;
+          }
+        ASSERT_EQ(y[static_cast<size_t>(oh * g.OW + ow)], q_ref(sum / count / sy, zy, 0, 255)) << oh << "," << ow;
+      }
+  }
+}
+
+TEST(AddQ, MatchesDoubleReferenceWithReluClamp) {
+  std::mt19937 rng(3);
+  const int64_t n = 5000;
+  const std::vector<uint8_t> a = random_ints<uint8_t>(n, 0, 255, rng);
+  const std::vector<int8_t> b = random_ints<int8_t>(n, -128, 127, rng);
+  const double sa = 0.021, sb = 0.013, sy = 0.029;
+  const int32_t za = 128, zb = -3, zy = 7;
+  std::vector<uint8_t> y(n);
+  add_q(a.data(), sa, za, b.data(), sb, zb, y.data(), sy, zy, zy, 255, n);  // lo = zy: a fused ReLU
+  int mismatches = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double exact = (sa * (a[static_cast<size_t>(i)] - za) + sb * (b[static_cast<size_t>(i)] - zb)) / sy;
+    mismatches += y[static_cast<size_t>(i)] != q_ref(exact, zy, zy, 255);
+  }
+  EXPECT_EQ(mismatches, 0);
+}
