@@ -18,5 +18,6 @@ Command add_bench(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_infer(CLI::App& app);
 Command add_ptq(CLI::App& app);
+Command add_run(CLI::App& app);
 
 }  // namespace qforge::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add(qforge::cli::add_export);
   add(qforge::cli::add_infer);
   add(qforge::cli::add_ptq);
+  add(qforge::cli::add_run);
   add(qforge::cli::add_bench);
   CLI11_PARSE(app, argc, argv);
   qforge::quant::register_quantization();  // so quantized checkpoints load everywhere

@@ -48,13 +48,29 @@ void expect_ort_agrees(const std::string& model, const std::string& dir) {
   const double top_a = a.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
   const double top_b = b.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
   EXPECT_LE(std::abs(top_a - top_b), 100.0 / 256 + 1e-9) << "qforge " << top_a << " vs ORT " << top_b;  // at most one image
+  // The integer runtime (qforge run) on the same file agrees with ONNX Runtime the same way.
+  CliResult rt = run_cli("run " + dir + "/m.onnx --input " + dir + "/x.npy --output " + dir + "/rt.npy");
+  ASSERT_EQ(rt.code, 0) << rt.err;
+  const at::Tensor c = qforge::data::read_npy(dir + "/rt.npy");
+  ASSERT_EQ(c.sizes(), b.sizes());
+  EXPECT_GE(c.argmax(1).eq(b.argmax(1)).to(at::kDouble).mean().item<double>(), 0.99) << "runtime vs ORT predictions";
+  const double top_c = c.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
+  EXPECT_LE(std::abs(top_c - top_b), 100.0 / 256 + 1e-9) << "runtime " << top_c << " vs ORT " << top_b;
 }
 }  // namespace
+
+TEST(Cli, RunRefusesWhatIsNotAModel) {
+  const std::string d = test_dir("run_bad");
+  std::ofstream(d + "/bad.onnx") << "not a model";
+  CliResult r = run_cli("run " + d + "/bad.onnx --input " + std::string(QFORGE_SOURCE_DIR) + "/runtime/tests/fixtures/fmnist8.npy");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(d + "/bad.onnx"));
+}
 
 TEST(Cli, HelpDocumentsEveryCommand) {
   CliResult r = run_cli("--help");
   EXPECT_EQ(r.code, 0);
-  for (const char* c : {"train", "eval", "inspect", "bench"}) EXPECT_THAT(r.out, HasSubstr(c));
+  for (const char* c : {"train", "eval", "inspect", "bench", "ptq", "run"}) EXPECT_THAT(r.out, HasSubstr(c));
   CliResult t = run_cli("train --help");
   EXPECT_THAT(t.out, HasSubstr("--resume"));
   EXPECT_THAT(t.out, HasSubstr("--json"));
