@@ -1,6 +1,8 @@
 // qforge-rt: run an ONNX (QDQ) model with the integer runtime on a float32 .npy batch.
 //   qforge-rt run FILE.onnx --input X.npy --output Y.npy [--bench N] [--json]
 //   qforge-rt ops FILE.onnx          which ops run after lowering (integer vs float)
+//   qforge-rt pack IN.onnx -o OUT.qfp   packed model file, weights at their real bit width
+//   qforge-rt inspect FILE.qfp       per-layer bits and bytes, overhead
 // Errors print "qforge-rt: error: ..." and exit 1; usage errors exit 2.
 #include <algorithm>
 #include <chrono>
@@ -13,12 +15,16 @@
 #include "core/error.h"
 #include "core/npy.h"
 #include "graph/model.h"
+#include "pack/inspect.h"
+#include "pack/qfp.h"
 
 namespace {
 const char* kUsage =
     "usage: qforge-rt run FILE.onnx --input X.npy --output Y.npy [--bench N] [--json] [--no-lower]\n"
     "       qforge-rt ops FILE.onnx\n"
-    "Runs a quantized (QDQ) or float ONNX model with qforge's integer runtime. --bench N times N runs\n"
+    "       qforge-rt pack IN.onnx -o OUT.qfp\n"
+    "       qforge-rt inspect FILE.qfp\n"
+    "FILE is an ONNX file or a packed .qfp. Runs a quantized (QDQ) or float ONNX model with qforge's integer runtime. --bench N times N runs\n"
     "after 3 warm-up runs (median and min, ms). --no-lower runs the file's ops as written (QDQ in float:\n"
     "the reference the integer path is checked against). QFORGE_RT_ISA=scalar|avx2|avx512vnni picks the kernels.\n";
 
@@ -97,6 +103,17 @@ int cmd_ops(int argc, char** argv) {
   std::printf("%s\n", json_ops(m.ops()).c_str());
   return 0;
 }
+int cmd_pack(int argc, char** argv) {
+  if (argc != 5 || std::string(argv[3]) != "-o") throw std::invalid_argument("pack needs IN.onnx -o OUT.qfp");
+  qfrt::pack_onnx(argv[2], argv[4]);
+  return 0;
+}
+
+int cmd_inspect(int argc, char** argv) {
+  if (argc != 3) throw std::invalid_argument("inspect needs exactly one FILE.qfp");
+  std::fputs(qfrt::inspect_qfp(argv[2]).c_str(), stdout);
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,6 +122,8 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(argc, argv);
     if (cmd == "ops") return cmd_ops(argc, argv);
+    if (cmd == "pack") return cmd_pack(argc, argv);
+    if (cmd == "inspect") return cmd_inspect(argc, argv);
     if (cmd == "--help" || cmd == "-h") return usage("") - 2;
     return usage("unknown command '" + cmd + "'");
   } catch (const std::invalid_argument& e) {

@@ -23,7 +23,8 @@ extern "C" {
 
 typedef struct qf_model qf_model;
 
-/* Loads, checks and prepares an ONNX file. NULL on error (truncated, corrupt, unsupported op...). */
+/* Loads, checks and prepares an ONNX file or a packed .qfp (told apart by content). NULL on error
+ * (truncated, corrupt, version mismatch, unsupported op...). */
 qf_model* qf_load(const char* path);
 
 /* Runs the model on in (shape[0..rank-1]). Writes the first output to out (at most out_capacity
@@ -33,6 +34,11 @@ int qf_run(qf_model* model, const float* in, const int64_t* shape, int rank, flo
            int64_t* out_shape, int* out_rank);
 
 void qf_free(qf_model* model);
+
+/* Packs an int8 QDQ ONNX file into one .qfp file (weights at their real bit width: int8, int4, int2,
+ * ternary, binary). Writes out_path.tmpPID and renames it, so out_path is never half written.
+ * Returns 0, or -1 with qf_last_error() set. */
+int qf_pack(const char* onnx_path, const char* out_path);
 
 /* The message of the last failed call on this thread ("" when none). */
 const char* qf_last_error(void);

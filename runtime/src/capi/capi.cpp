@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "graph/model.h"
+#include "pack/qfp.h"
 #include "qforge_rt/qforge_rt.h"
 
 struct qf_model {
@@ -55,6 +56,14 @@ int qf_run(qf_model* m, const float* in, const int64_t* shape, int rank, float* 
     if (static_cast<size_t>(t.numel()) > out_capacity)
       qfrt::fail("qf_run: the output needs " + std::to_string(t.numel()) + " floats, capacity is " + std::to_string(out_capacity));
     std::memcpy(out, t.bytes.data(), t.bytes.size());
+    return 0;
+  }, -1);
+}
+
+int qf_pack(const char* onnx_path, const char* out_path) {
+  return guarded([&]() -> int {
+    if (!onnx_path || !out_path) qfrt::fail("qf_pack: a path is NULL");
+    qfrt::pack_onnx(onnx_path, out_path);
     return 0;
   }, -1);
 }

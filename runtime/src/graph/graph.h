@@ -34,6 +34,7 @@ struct Node {
 
 struct Graph {
   std::string source;  // the file, for messages
+  bool lowered = false;  // read from a .qfp: lower_qdq has run when it was packed
   std::vector<Node> nodes;
   std::map<std::string, Tensor> initializers;
   std::vector<std::string> inputs, outputs;  // graph inputs exclude initializers

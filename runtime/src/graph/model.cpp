@@ -7,14 +7,18 @@
 
 #include "core/error.h"
 #include "graph/lower_qdq.h"
+#include "pack/qfp.h"
+#include "pack/widths.h"
 
 namespace qfrt {
 
-Model::Model(const std::string& path, bool lower) : Model(load_onnx(path), lower) {}
+// A .qfp holds a graph that is lowered already (Graph::lowered); an ONNX file is lowered when asked.
+Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? read_qfp(path) : load_onnx(path), lower) {}
 
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
-    if (lower) lower_qdq(g_);
+    if (lower && !g_.lowered) lower_qdq(g_);
+    annotate_widths(g_);
     compile();
   } catch (const Error& e) {
     const std::string msg = e.what();

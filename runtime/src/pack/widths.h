@@ -1,0 +1,36 @@
+// Bit widths a lowered graph really uses: a layer's weights from the integer values in its int8
+// tensor, its input activations from the clamp [lo, hi] of whatever quantized them. The packed file
+// stores weights at these widths; the low-bit kernels are chosen from them.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace qfrt {
+
+// Storage kinds of int8 weight tensors, narrowest first. Ternary and binary need a zero point of 0.
+enum class WKind { Binary, Ternary, Int2, Int4, Int8 };
+int wkind_bits(WKind k);
+const char* wkind_name(WKind k);  // "binary", "ternary", "int2", "int4", "int8"
+bool wkind_from_name(const std::string& s, WKind& k);
+
+// The narrowest kind that holds every value of an int8 tensor exactly (zp: its zero points, any count).
+WKind weight_kind(const Tensor& w, const Tensor* zp);
+
+// Dense codes along K, one byte-padded row per output channel ([M][K] with K = numel / M):
+// int4 / int2 / ternary are two's-complement fields (element k at bit (k % per_byte) * bits of byte
+// k / per_byte), binary is one bit per weight (1 = +1, 0 = -1).
+int64_t packed_row_bytes(WKind k, int64_t K);
+std::vector<uint8_t> pack_codes(const int8_t* w, int64_t M, int64_t K, WKind k);
+void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w);
+
+// Integer layers whose input 3 is the weight tensor: QLinearConv, qf.QConvToFloat, qf.QGemm.
+bool is_weight_layer(const Node& n);
+
+// Sets qf_w_bits / qf_w_kind (weight kind) and qf_x_bits / qf_x_lo (inputs lie in [qf_x_lo, qf_x_lo + 2^bits - 1])
+// on every integer layer with int8 weights; recomputed from the graph, never taken from a file.
+void annotate_widths(Graph& g);
+
+}  // namespace qfrt

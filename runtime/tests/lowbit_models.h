@@ -1,0 +1,75 @@
+// Synthetic QDQ models at chosen bit widths, as qforge's QAT exports write them: a Clip to the
+// activation grid before each QuantizeLinear, int8 weights whose values use only the low-bit range.
+//   x -> Clip -> Q -> DQ -> conv1 (3x3, pad 1) -> Relu -> Clip -> Q -> DQ -> conv2 (3x3, stride 2) -> y (float)
+#pragma once
+#include <random>
+#include <string>
+#include <vector>
+
+#include "onnx_builder.h"
+
+namespace qfrt_test {
+
+struct LowbitSpec {
+  int w_lo = -8, w_hi = 7;  // weight integer range; w_lo == -1, w_hi == 1, no_zero: binary
+  bool no_zero = false;     // weights never 0 (binary {-1, +1})
+  int a_bits = 4;           // activations on [0, 2^a_bits - 1] (uint8, zero point 0)
+  int64_t C = 8, M = 16, H = 10, W = 10, batch = 2;
+  bool bias = true;
+};
+
+inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned seed = 3) {
+  std::mt19937 rng(seed);
+  OnnxBuilder b;
+  b.input("x", {s.batch, s.C, s.H, s.W});
+  const float amax = static_cast<float>((1 << s.a_bits) - 1);
+  auto qdq = [&](const std::string& in, const std::string& tag, float scale) {
+    b.floats(tag + "_lo", {}, {0.f});
+    b.floats(tag + "_hi", {}, {amax * scale});
+    b.node("Clip", {in, tag + "_lo", tag + "_hi"}, {tag + "_c"}, tag + "_clip");
+    b.floats(tag + "_s", {}, {scale});
+    b.int8s(tag + "_z", {}, {0}, true);
+    b.node("QuantizeLinear", {tag + "_c", tag + "_s", tag + "_z"}, {tag + "_q"}, tag + "_quantize");
+    b.node("DequantizeLinear", {tag + "_q", tag + "_s", tag + "_z"}, {tag + "_d"}, tag + "_dequantize");
+    return tag + "_d";
+  };
+  auto weight = [&](const std::string& tag, int64_t M, int64_t C) {
+    std::uniform_int_distribution<int> d(s.w_lo, s.w_hi);
+    std::vector<int> v(static_cast<size_t>(M * C * 9));
+    for (auto& x : v) {
+      do x = d(rng);
+      while (s.no_zero && x == 0);
+    }
+    b.int8s(tag + "_wq", {M, C, 3, 3}, v);
+    std::uniform_real_distribution<float> sc(0.02f, 0.08f);
+    std::vector<float> ws(static_cast<size_t>(M));
+    for (auto& x : ws) x = sc(rng);
+    b.floats(tag + "_ws", {M}, ws);
+    b.int8s(tag + "_wz", {M}, std::vector<int>(static_cast<size_t>(M), 0));
+    auto* n = b.node("DequantizeLinear", {tag + "_wq", tag + "_ws", tag + "_wz"}, {tag + "_w"}, tag + "_wdq");
+    OnnxBuilder::attr(n, "axis", int64_t{0});
+    std::vector<std::string> in = {tag + "_w"};
+    if (s.bias) {
+      std::uniform_real_distribution<float> bd(-0.3f, 0.3f);
+      std::vector<float> bv(static_cast<size_t>(M));
+      for (auto& x : bv) x = bd(rng);
+      b.floats(tag + "_b", {M}, bv);
+      in.push_back(tag + "_b");
+    }
+    return in;
+  };
+  std::vector<std::string> w1 = weight("conv1", s.M, s.C);
+  w1.insert(w1.begin(), qdq("x", "a0", 1.f / amax));
+  auto* c1 = b.node("Conv", w1, {"c1"}, "conv1");
+  OnnxBuilder::attr(c1, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"c1"}, {"r1"}, "relu1");
+  std::vector<std::string> w2 = weight("conv2", s.M, s.M);
+  w2.insert(w2.begin(), qdq("r1", "a1", 0.5f));
+  auto* c2 = b.node("Conv", w2, {"y"}, "conv2");
+  OnnxBuilder::attr(c2, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  OnnxBuilder::attr(c2, "strides", std::vector<int64_t>{2, 2});
+  b.output("y");
+  b.save(path);
+}
+
+}  // namespace qfrt_test

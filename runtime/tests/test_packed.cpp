@@ -1,0 +1,261 @@
+// The packed model file: codes round-trip, widths come from the values, a .qfp runs bit for bit like
+// its source .onnx, and truncated / corrupt / version-mismatched files fail with a clear message.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "core/error.h"
+#include "core/npy.h"
+#include "graph/model.h"
+#include "lowbit_models.h"
+#include "pack/inspect.h"
+#include "pack/qfp.h"
+#include "pack/widths.h"
+#include "qforge_rt/qforge_rt.h"
+#include "test_util.h"
+
+using namespace qfrt;
+namespace fs = std::filesystem;
+
+namespace {
+std::string tmp(const std::string& name) { return (fs::temp_directory_path() / ("qforge_rt_packed_" + name)).string(); }
+std::string fixture(const std::string& name) { return std::string(QF_RT_FIXTURES) + "/" + name; }
+
+std::string slurp(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+void spit(const std::string& p, const std::string& b) {
+  std::ofstream f(p, std::ios::binary);
+  f << b;
+}
+std::string load_error(const std::string& path) {
+  try {
+    Model m(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+Tensor random_input(const Shape& s, unsigned seed) {
+  Tensor x(DType::F32, s);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-0.2f, 1.2f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+  return x;
+}
+// Runs both files on x; the outputs must be the same bytes.
+void expect_same_outputs(const std::string& onnx, const std::string& qfp, const Tensor& x) {
+  Model a(onnx), b(qfp);
+  const Tensor ya = a.run({x})[0], yb = b.run({x})[0];
+  ASSERT_EQ(ya.shape, yb.shape);
+  EXPECT_EQ(0, std::memcmp(ya.bytes.data(), yb.bytes.data(), ya.bytes.size())) << qfp;
+}
+}  // namespace
+
+TEST(Packed, CodesRoundTripEveryKind) {
+  std::mt19937 rng(1);
+  const std::pair<WKind, std::pair<int, int>> kinds[] = {
+      {WKind::Int4, {-8, 7}}, {WKind::Int2, {-2, 1}}, {WKind::Ternary, {-1, 1}}, {WKind::Binary, {-1, 1}}, {WKind::Int8, {-128, 127}}};
+  for (const auto& kr : kinds)
+    for (int64_t K : {1, 3, 7, 8, 9, 63, 65}) {
+      const int64_t M = 5;
+      std::vector<int8_t> w = qfrt_test::random_ints<int8_t>(static_cast<size_t>(M * K), kr.second.first, kr.second.second, rng);
+      if (kr.first == WKind::Binary)
+        for (auto& v : w) v = v >= 0 ? 1 : -1;
+      const std::vector<uint8_t> p = pack_codes(w.data(), M, K, kr.first);
+      ASSERT_EQ(static_cast<int64_t>(p.size()), M * ((K * wkind_bits(kr.first) + 7) / 8));
+      std::vector<int8_t> back(w.size());
+      unpack_codes(p.data(), M, K, kr.first, back.data());
+      EXPECT_EQ(w, back) << wkind_name(kr.first) << " K=" << K;
+    }
+}
+
+TEST(Packed, WeightKindIsTheNarrowestThatHoldsTheValues) {
+  auto kind = [](std::vector<int> v, int zp) {
+    Tensor w(DType::S8, {static_cast<int64_t>(v.size())});
+    for (size_t i = 0; i < v.size(); ++i) w.data<int8_t>()[i] = static_cast<int8_t>(v[i]);
+    Tensor z(DType::S8, {1});
+    z.data<int8_t>()[0] = static_cast<int8_t>(zp);
+    return weight_kind(w, &z);
+  };
+  EXPECT_EQ(kind({-1, 1, 1, -1}, 0), WKind::Binary);
+  EXPECT_EQ(kind({-1, 0, 1}, 0), WKind::Ternary);
+  EXPECT_EQ(kind({-1, 0, 1}, 1), WKind::Int2);  // not a symmetric grid
+  EXPECT_EQ(kind({-2, 1, 0}, 0), WKind::Int2);
+  EXPECT_EQ(kind({-8, 7}, 0), WKind::Int4);
+  EXPECT_EQ(kind({-2, 2}, 0), WKind::Int4);
+  EXPECT_EQ(kind({-9, 0}, 0), WKind::Int8);
+  EXPECT_EQ(kind({8}, 0), WKind::Int8);
+}
+
+TEST(Packed, FixturesRunBitExactFromTheQfp) {
+  const Tensor x = read_npy_f32(fixture("fmnist8.npy"));
+  for (const char* name : {"lenet5_w8a8", "lenet5_lsq_w4a4", "resnet20_w025_w8a8", "mobilenet_v2_w025_w8a8"}) {
+    const std::string onnx = fixture(std::string(name) + ".onnx"), qfp = tmp(std::string(name) + ".qfp");
+    pack_onnx(onnx, qfp);
+    ASSERT_TRUE(is_qfp_file(qfp));
+    EXPECT_FALSE(is_qfp_file(onnx));
+    expect_same_outputs(onnx, qfp, x);
+  }
+  // The LSQ W4A4 LeNet's integer layers are stored at 4 bits: half the bytes of their weights.
+  QfpInfo info;
+  read_qfp(tmp("lenet5_lsq_w4a4.qfp"), &info);
+  int int4 = 0;
+  for (const auto& t : info.tensors)
+    if (t.kind == "int4") {
+      ++int4;
+      EXPECT_EQ(t.bytes, t.shape[0] * ((numel_of(t.shape) / t.shape[0] + 1) / 2)) << t.name;
+    }
+  EXPECT_EQ(int4, 3);  // conv2, fc1, fc2 (conv1 and fc3 are kept float)
+}
+
+TEST(Packed, SyntheticWidthsArePackedAndRunBitExact) {
+  struct Case {
+    qfrt_test::LowbitSpec s;
+    const char* kind;
+    int x_bits;
+  };
+  std::vector<Case> cases;
+  auto add = [&](int lo, int hi, bool no_zero, int a_bits, const char* kind) {
+    qfrt_test::LowbitSpec s;
+    s.w_lo = lo, s.w_hi = hi, s.no_zero = no_zero, s.a_bits = a_bits;
+    cases.push_back({s, kind, a_bits});
+  };
+  add(-8, 7, false, 4, "int4");
+  add(-2, 1, false, 2, "int2");
+  add(-1, 1, false, 2, "ternary");
+  add(-1, 1, true, 1, "binary");
+  add(-1, 1, true, 4, "binary");
+  add(-100, 100, false, 8, "I8");
+  for (const Case& c : cases) {
+    const std::string onnx = tmp(std::string("syn_") + c.kind + ".onnx"), qfp = tmp(std::string("syn_") + c.kind + ".qfp");
+    qfrt_test::lowbit_model(c.s, onnx);
+    pack_onnx(onnx, qfp);
+    QfpInfo info;
+    const Graph g = read_qfp(qfp, &info);
+    int weights = 0;
+    for (const auto& t : info.tensors)
+      if (t.name == "conv1_wq" || t.name == "conv2_wq") {
+        EXPECT_EQ(t.kind, c.kind) << t.name;
+        ++weights;
+      }
+    EXPECT_EQ(weights, 2);
+    Model m(qfp);
+    for (const Node& n : m.graph().nodes)
+      if (is_weight_layer(n)) EXPECT_EQ(n.i("qf_x_bits", -1), c.x_bits) << n.label();
+    expect_same_outputs(onnx, qfp, random_input({c.s.batch, c.s.C, c.s.H, c.s.W}, 7));
+  }
+}
+
+TEST(Packed, InspectShowsBitsBytesAndOverhead) {
+  const std::string qfp = tmp("inspect_lsq.qfp");
+  pack_onnx(fixture("lenet5_lsq_w4a4.onnx"), qfp);
+  const std::string r = inspect_qfp(qfp);
+  EXPECT_NE(r.find("fc1_qf_int                   qf.QGemm             4      48000      24000"), std::string::npos) << r;
+  EXPECT_NE(r.find("overhead: "), std::string::npos) << r;
+  EXPECT_NE(r.find("header "), std::string::npos) << r;
+  EXPECT_NE(load_error(fixture("lenet5_lsq_w4a4.onnx")), "x");
+  try {
+    inspect_qfp(fixture("lenet5_lsq_w4a4.onnx"));
+    ADD_FAILURE() << "inspect read an ONNX file as .qfp";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a .qfp"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Packed, TruncatedQfpFailsNamingTheFile) {
+  const std::string good = tmp("trunc_src.qfp"), p = tmp("trunc.qfp");
+  pack_onnx(fixture("lenet5_lsq_w4a4.onnx"), good);
+  const std::string bytes = slurp(good);
+  int cases = 0;
+  for (size_t len = 0; len < bytes.size(); len += 97) {
+    spit(p, bytes.substr(0, len));
+    const std::string e = load_error(p);
+    ASSERT_FALSE(e.empty()) << "a .qfp truncated to " << len << " of " << bytes.size() << " bytes loaded";
+    EXPECT_NE(e.find(p), std::string::npos) << e;
+    ++cases;
+  }
+  EXPECT_GT(cases, 100);
+  spit(p, bytes.substr(0, bytes.size() - 1));
+  EXPECT_NE(load_error(p).find("truncated"), std::string::npos) << load_error(p);
+}
+
+TEST(Packed, VersionMismatchAndForeignFilesFailClearly) {
+  const std::string good = tmp("ver_src.qfp"), p = tmp("ver.qfp");
+  pack_onnx(fixture("lenet5_w8a8.onnx"), good);
+  std::string bytes = slurp(good);
+  const size_t at = bytes.find("\"format_version\":\"1\"");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 18] = '7';
+  spit(p, bytes);
+  std::string e = load_error(p);
+  EXPECT_NE(e.find(p), std::string::npos) << e;
+  EXPECT_NE(e.find("format version 7, this runtime reads version 1"), std::string::npos) << e;
+  // A safetensors file that is not ours.
+  const std::string h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+  std::string st(8, '\0');
+  st[0] = static_cast<char>(h.size());
+  spit(p, st + h + std::string(4, '\0'));
+  e = load_error(p);
+  EXPECT_NE(e.find("not a qforge packed file"), std::string::npos) << e;
+  // A flipped weight byte is caught by the checksum; a dtype edit by the tensor table.
+  bytes = slurp(good);
+  bytes[bytes.size() - 100] ^= 0x10;
+  spit(p, bytes);
+  EXPECT_NE(load_error(p).find("checksum mismatch"), std::string::npos) << load_error(p);
+  bytes = slurp(good);
+  const size_t d = bytes.find("\"dtype\":\"F32\"");
+  bytes.replace(d, 13, "\"dtype\":\"I64\"");  // 8 bytes an element: the offsets disagree
+  spit(p, bytes);
+  e = load_error(p);
+  EXPECT_NE(e.find("tensor '"), std::string::npos) << e;
+}
+
+TEST(Packed, CorruptQfpNeverCrashes) {
+  const std::string good = tmp("fuzz_src.qfp"), p = tmp("fuzz.qfp");
+  pack_onnx(fixture("lenet5_lsq_w4a4.onnx"), good);
+  const std::string bytes = slurp(good);
+  const Tensor x = read_npy_f32(fixture("fmnist8.npy"));
+  std::mt19937 rng(17);
+  int failed = 0, trials = 300;
+  for (int t = 0; t < trials; ++t) {
+    std::string b = bytes;
+    const int flips = 1 + static_cast<int>(rng() % 8);
+    // Half the trials hit the header (length, JSON), where the structure checks must catch it.
+    const size_t span = t % 2 ? b.size() : std::min<size_t>(b.size(), 6000);
+    for (int i = 0; i < flips; ++i) b[rng() % span] = static_cast<char>(rng());
+    spit(p, b);
+    try {
+      Model m(p);
+      m.run({x});
+    } catch (const Error& e) {
+      ++failed;
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_GT(failed, trials * 9 / 10);  // the rest changed bytes that do not matter (JSON spacing)
+}
+
+TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
+  const std::string out = tmp("capi.qfp");
+  std::remove(out.c_str());
+  ASSERT_EQ(qf_pack(fixture("lenet5_lsq_w4a4.onnx").c_str(), out.c_str()), 0) << qf_last_error();
+  qf_model* m = qf_load(out.c_str());
+  ASSERT_NE(m, nullptr) << qf_last_error();
+  qf_free(m);
+  const std::string before = slurp(out);
+  const std::string bad = tmp("capi_bad.onnx");
+  spit(bad, "not an onnx file");
+  EXPECT_EQ(qf_pack(bad.c_str(), out.c_str()), -1);
+  EXPECT_NE(std::string(qf_last_error()).find(bad), std::string::npos) << qf_last_error();
+  EXPECT_EQ(slurp(out), before);  // a failed pack leaves the old file alone
+  EXPECT_EQ(qf_pack(nullptr, out.c_str()), -1);
+  EXPECT_EQ(qf_pack(fixture("lenet5_w8a8.onnx").c_str(), "/nonexistent_dir/x.qfp"), -1);
+  EXPECT_NE(std::string(qf_last_error()).find("/nonexistent_dir/x.qfp"), std::string::npos) << qf_last_error();
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+    EXPECT_EQ(e.path().string().find(out + ".tmp"), std::string::npos) << "left behind: " << e.path();
+}
