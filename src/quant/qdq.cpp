@@ -36,7 +36,7 @@ Qparams qparams(const ir::Node& n, const QuantizerConfig& c, const GridSpec& s) 
     fail(n, c,
          std::string("its grid is ") + (s.kind == GridSpec::Codebook ? "a codebook" : "powers of two") +
              ", which QuantizeLinear/DequantizeLinear cannot express. Quantize with a uniform-grid method (uniform, lsq, "
-             "lsq_plus, pact, dorefa, sawb, qil) for QDQ, or keep this model in qforge's own formats");
+             "lsq_plus, pact, dorefa, sawb, qil; bwn / xnor / twn weights) for QDQ, or keep this model in qforge's own formats");
   Qparams q;
   q.type = storage_type(n, c, s);
   q.scale = s.scale.detach().to(at::kFloat).flatten().contiguous();
@@ -75,6 +75,27 @@ ir::Node make_node(const std::string& name, const std::string& op, std::vector<s
   return n;
 }
 
+// Binary {-a, +a} and ternary {-a, 0, +a} weight codebooks (bwn, xnor, twn) are the integer grid
+// [-1, 1] with scale a: DequantizeLinear expresses them exactly (binary never uses 0), and the
+// runtime packs them at 1 or 2 bits from the integers it reads.
+GridSpec signed_levels_as_grid(const GridSpec& s) {
+  if (s.kind != GridSpec::Codebook || !s.levels.defined()) return s;
+  const at::Tensor l = s.levels.detach().to(at::kDouble);
+  const int64_t n = l.size(-1);
+  if (n != 2 && n != 3) return s;
+  const at::Tensor a = l.select(-1, n - 1);
+  if (!a.gt(0).all().item<bool>() || !at::allclose(l.select(-1, 0), -a)) return s;
+  if (n == 3 && !l.select(-1, 1).eq(0).all().item<bool>()) return s;
+  GridSpec u;
+  u.kind = GridSpec::Uniform;
+  u.qmin = -1;
+  u.qmax = 1;
+  u.axis = s.axis;
+  u.scale = a.to(at::kFloat);
+  u.zero_point = at::zeros_like(u.scale);
+  return u;
+}
+
 // Integer weights: what the quantizer delivers in evaluation, divided back onto its grid.
 at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vector<at::Tensor>& p, const at::Tensor& w,
                            const GridSpec& s, const Qparams& q) {
@@ -111,7 +132,8 @@ ir::Graph to_qdq(const ir::Graph& g) {
     const QuantizerConfig c = config_from_node(n);
     const Role r = role_of(n);
     std::vector<at::Tensor> p = state_of(g, n, c);
-    const GridSpec s = method(c.method).grid(c, r, p);
+    GridSpec s = method(c.method).grid(c, r, p);
+    if (r == Role::Weight) s = signed_levels_as_grid(s);
     const Qparams q = qparams(n, c, s);
     const std::string scale = n.name + ".qdq_scale", zero = n.name + ".qdq_zero_point";
     out.initializers[scale] = exec::to_ir(q.scale.numel() == 1 ? q.scale.reshape({}) : q.scale);

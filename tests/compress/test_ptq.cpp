@@ -169,7 +169,7 @@ TEST(Qdq, ExportedGraphComputesWhatTheQuantizedGraphComputes) {
   }
 }
 
-TEST(Qdq, LsqQatGraphExportsAndCodebookMethodsAreRefused) {
+TEST(Qdq, LsqBinaryAndTernaryExportAndCodebookMethodsAreRefused) {
   quant::register_quantization();
   const at::Tensor x = images_of(random_images(16, 8));
   auto quantized = [&](const std::string& yaml) {
@@ -184,6 +184,23 @@ TEST(Qdq, LsqQatGraphExportsAndCodebookMethodsAreRefused) {
   const ir::Graph lsq = quantized("{weights: {method: lsq, bits: 4, per_channel: true}, activations: {method: lsq, bits: 4}, keep_float: []}");
   const ir::Graph qdq = quant::to_qdq(lsq);
   EXPECT_LT(rel_err(run(qdq, x), run(lsq, x)), 1e-3);
+
+  // Binary and ternary weights are the integer grid [-1, 1] with scale alpha: exported exactly.
+  for (const char* m : {"twn, bits: 2", "bwn, bits: 1", "xnor, bits: 1"}) {
+    const ir::Graph t = quantized(std::string("{weights: {method: ") + m +
+                                  ", per_channel: true}, activations: {method: lsq, bits: 4}, keep_float: []}");
+    const ir::Graph tq = quant::to_qdq(t);
+    EXPECT_LT(rel_err(run(tq, x), run(t, x)), 1e-3) << m;
+    for (const auto& [name, w] : tq.initializers)
+      if (name.find(".qdq_weight") != std::string::npos) {
+        const at::Tensor v = exec::to_aten(w).to(at::kInt);
+        EXPECT_TRUE(v.abs().le(1).all().item<bool>()) << m << " " << name;
+        if (std::string(m).rfind("twn", 0) != 0) EXPECT_TRUE(v.ne(0).all().item<bool>()) << m << ": binary never uses 0";
+      }
+  }
+  // Binary activations (sign) are not a rounding of a clipped input: refused.
+  EXPECT_THROW(quant::to_qdq(quantized("{weights: {method: bwn, bits: 1}, activations: {method: xnor, bits: 1}, keep_float: []}")),
+               std::runtime_error);
 
   const ir::Graph lq = quantized("{weights: {method: lqnet, bits: 2}, keep_float: []}");
   try {
