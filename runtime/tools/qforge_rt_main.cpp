@@ -92,7 +92,7 @@ int cmd_run(int argc, char** argv) {
     std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"input_shape\": \"%s\", \"output_shape\": \"%s\"", model.c_str(),
                 qfrt::isa_name(qfrt::active_isa()), qfrt::shape_str(x.shape).c_str(), qfrt::shape_str(y[0].shape).c_str());
     if (bench) std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"runs\": %d", median, best, bench);
-    std::printf(", \"ops\": %s}\n", json_ops(m.ops()).c_str());
+    std::printf(", \"ops\": %s, \"kernels\": %s}\n", json_ops(m.ops()).c_str(), json_ops(m.kernels()).c_str());
   }
   return 0;
 }
@@ -101,6 +101,7 @@ int cmd_ops(int argc, char** argv) {
   if (argc != 3) throw std::invalid_argument("ops needs exactly one FILE");
   qfrt::Model m(argv[2]);
   std::printf("%s\n", json_ops(m.ops()).c_str());
+  if (!m.kernels().empty()) std::printf("low-bit kernels: %s\n", json_ops(m.kernels()).c_str());
   return 0;
 }
 int cmd_pack(int argc, char** argv) {

@@ -29,6 +29,13 @@ Model::Model(Graph g, bool lower) : g_(std::move(g)) {
 
 std::map<std::string, int> Model::ops() const { return op_histogram(g_); }
 
+std::map<std::string, int> Model::kernels() const {
+  std::map<std::string, int> k;
+  for (const Step& s : steps_)
+    if (!s.op->kernel().empty()) ++k[s.op->kernel()];
+  return k;
+}
+
 void Model::compile() {
   std::map<std::string, int> slot;
   auto slot_of = [&](const std::string& v) {

@@ -22,6 +22,8 @@ class Model {
 
   const Graph& graph() const { return g_; }
   std::map<std::string, int> ops() const;
+  // Layers per non-default kernel ("bitserial W2A2": 3): which low-bit kernels the widths picked.
+  std::map<std::string, int> kernels() const;
 
  private:
   void compile();

@@ -19,6 +19,8 @@ class Op {
  public:
   virtual ~Op() = default;
   virtual void run(const Inputs& in, Outputs& out, Isa isa) = 0;
+  // The kernel a prepared integer layer runs ("bitserial W2A2", ...); "" for the default.
+  virtual std::string kernel() const { return ""; }
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>(const Node&, const Graph&)>;

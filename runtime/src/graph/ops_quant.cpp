@@ -93,6 +93,19 @@ void read_bias(const Node& n, const Tensor* b, int64_t M, std::vector<int32_t>& 
 
 const Tensor* opt(const Inputs& in, size_t k) { return k < in.size() ? in[k] : nullptr; }
 
+std::string layer_kernel(const QLayer& L) {
+  if (!L.bits.wbits) return "";
+  return std::string("bitserial W") + (L.bits.binary ? "bin" : std::to_string(L.bits.wbits)) + "A" + std::to_string(L.x_bits);
+}
+
+// The widths annotate_widths (pack/widths.h) put on the node pick the bit-serial kernel.
+QLayer with_lowbit(const Node& n, QLayer L) {
+  if (n.has("qf_w_bits") && n.has("qf_x_bits"))
+    enable_bitserial(L, static_cast<int>(n.i("qf_w_bits", 8)), n.s("qf_w_kind", "") == "binary", static_cast<int>(n.i("qf_x_bits", 8)),
+                     n.i("qf_x_lo", 0));
+  return L;
+}
+
 // Integer convolution in its three forms; the layer is prepared once when every input but x is constant.
 class QConvOp : public Op {
  public:
@@ -107,6 +120,7 @@ class QConvOp : public Op {
     }
   }
 
+  std::string kernel() const override { return cached_ ? layer_kernel(layer_) : ""; }
   void run(const Inputs& in, Outputs& out, Isa isa) override {
     const Tensor& x = need(n_, in, 0);
     if (!is_quantized_type(x.dtype)) fail(n_.label() + ": x must be uint8 or int8, got " + dtype_name(x.dtype));
@@ -169,7 +183,7 @@ class QConvOp : public Op {
         read_bias(n_, opt(in, 6), M, bi, bf);
       }
     }
-    return prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo);
+    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
   }
 
   Node n_;
@@ -192,6 +206,7 @@ class QGemmOp : public Op {
     }
   }
 
+  std::string kernel() const override { return cached_ ? layer_kernel(layer_) : ""; }
   void run(const Inputs& in, Outputs& out, Isa isa) override {
     const Tensor &a = need(n_, in, 0), &b = need(n_, in, b_index());
     if (!is_quantized_type(a.dtype)) fail(n_.label() + ": A must be uint8 or int8, got " + dtype_name(a.dtype));
@@ -259,7 +274,7 @@ class QGemmOp : public Op {
       }
       if (form_ == QGemm) read_bias(n_, opt(in, 8), N, bi, bf);
     }
-    return prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo);
+    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo));
   }
 
   Node n_;

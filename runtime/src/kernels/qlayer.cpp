@@ -1,6 +1,7 @@
 #include "kernels/qlayer.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -13,6 +14,9 @@
 namespace qfrt {
 
 namespace {
+// auto mode: bit-serial only where weight bits x activation bits is at most this (measured in
+// bench/runtime_lowbit.sh: W2A2 and binary beat vpdpbusd, W4A4's 16 plane pairs do not).
+constexpr int kBitserialAutoMaxBits = 4;
 constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
 // Below this many multiply-adds a layer runs on one thread: waking the other costs more.
 constexpr int64_t kParallelMacs = int64_t{1} << 18;
@@ -20,7 +24,18 @@ constexpr int64_t kParallelMacs = int64_t{1} << 18;
 struct Scratch {
   std::vector<uint8_t> panel;
   std::vector<int32_t> C, colsum;
+  BitActs bits;
 };
+
+// C (ldc = nb * 16) = weights rows m0.. x the panel's `cols` columns, on the layer's kernel.
+void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, int64_t nb, int64_t cols) {
+  if (L.bits.wbits) {
+    bit_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.x_lo_u8, L.x_bits, s.bits);
+    return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.x_lo_u8, s.C.data(), nb * kPanelCols);
+  }
+  GemmArgs a{L.A.data() + m0 * L.Kp, rows, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
+  gemm_u8s8(isa, a);
+}
 // Work items on every thread when the layer is big enough, else on this one.
 template <class F> void run_items(int64_t n, bool par, const F& f) {
   if (par) return parallel_for(n, f);
@@ -95,6 +110,40 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 }
 
 namespace {
+enum class LowbitMode { Off, Auto, All };
+LowbitMode lowbit_mode() {
+  const char* e = std::getenv("QFORGE_RT_LOWBIT");
+  const std::string v = e ? e : "";
+  if (v == "0" || v == "off") return LowbitMode::Off;
+  if (v == "all") return LowbitMode::All;
+  if (v.empty() || v == "auto") return LowbitMode::Auto;
+  fail("QFORGE_RT_LOWBIT='" + v + "' is not one of 0, auto, all");
+}
+}  // namespace
+
+bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo) {
+  const LowbitMode mode = lowbit_mode();
+  if (mode == LowbitMode::Off || !(wbits == 1 || wbits == 2 || wbits == 4) || !(x_bits == 1 || x_bits == 2 || x_bits == 4)) return false;
+  if (mode == LowbitMode::Auto && wbits * x_bits > kBitserialAutoMaxBits) return false;
+  const int64_t lo = x_lo + (L.in.is_signed ? 128 : 0);
+  if (lo < 0 || lo + (1 << x_bits) - 1 > 255) return false;
+  if (L.pad_u8 < lo || L.pad_u8 > lo + (1 << x_bits) - 1) return false;  // padding would not be a real 0
+  // The weights must really fit (the widths come from the graph; this keeps the switch exact anyway).
+  std::vector<int8_t> w(static_cast<size_t>(L.M * L.K));
+  const int lo_w = binary ? -1 : -(1 << (wbits - 1)), hi_w = binary ? 1 : (1 << (wbits - 1)) - 1;
+  for (int64_t m = 0; m < L.M; ++m)
+    for (int64_t k = 0; k < L.K; ++k) {
+      const int8_t v = L.A[static_cast<size_t>(m * L.Kp + k)];
+      if (v < lo_w || v > hi_w || (binary && v == 0)) return false;
+      w[static_cast<size_t>(m * L.K + k)] = v;
+    }
+  L.bits = make_bit_weights(w.data(), L.M, L.K, wbits, binary);
+  L.x_bits = x_bits;
+  L.x_lo_u8 = static_cast<uint8_t>(lo);
+  return true;
+}
+
+namespace {
 void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y, const float* residual) {
   const size_t esz = L.out.elem_size();
   DwGeom d;
@@ -155,8 +204,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_conv_panel(x + n * g.C * pg.H * pg.W, L.in.is_signed, pg, grp, L.pad_u8, col0, cols, s.panel.data(),
                     L.row_wzp.empty() ? nullptr : s.colsum.data());
-    GemmArgs a{L.A.data() + grp * Mg * L.Kp, Mg, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
-    gemm_u8s8(isa, a);
+    layer_gemm(isa, L, grp * Mg, Mg, s, nb, cols);
     Epilogue e = L.epilogue(grp * Mg);
     e.colsum = s.colsum.data();
     if (residual) e.residual = residual + (n * g.M + grp * Mg) * ncols + col0;
@@ -179,8 +227,7 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
     s.C.resize(static_cast<size_t>(L.M * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_rows_panel(x + r0 * L.K, L.in.is_signed, cols, L.K, L.K, s.panel.data(), L.row_wzp.empty() ? nullptr : s.colsum.data());
-    GemmArgs a{L.A.data(), L.M, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
-    gemm_u8s8(isa, a);
+    layer_gemm(isa, L, 0, L.M, s, nb, cols);
     Epilogue e = L.epilogue(0);
     e.colsum = s.colsum.data();
     run_epilogue(isa, e, s.C.data(), nb * kPanelCols, L.M, cols, y + static_cast<size_t>(r0 * L.M) * esz, 1, L.M);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/cpu.h"
+#include "kernels/bitserial.h"
 #include "kernels/epilogue.h"
 #include "kernels/pack_panel.h"
 
@@ -44,12 +45,22 @@ struct QLayer {
   QInput in;
   QOutput out;
   uint8_t pad_u8 = 0;                 // the input zero point after the int8 -> uint8 shift
+  // Bit-serial path (enable_bitserial): weights as bit planes; inputs (as uint8) in [x_lo_u8, + 2^x_bits).
+  BitWeights bits;                    // bits.wbits == 0: the int8 GEMM
+  int x_bits = 0;
+  uint8_t x_lo_u8 = 0;
   Epilogue epilogue(int64_t m0) const;  // for rows m0..
 };
 
 // bias_int (QLinearConv's B, scale sx*sw) and bias_f (a float bias of a QDQ layer) may be empty.
 QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int32_t>& bias_int,
                       const std::vector<float>& bias_f, const QOutput& out);
+
+// Switches a prepared layer to the bit-serial kernel when its weights hold in wbits (1 = binary +-1,
+// 2, 4), its inputs lie in [x_lo, x_lo + 2^x_bits) (x_lo in the input's own type) and padding (the
+// zero point) is inside that range. QFORGE_RT_LOWBIT=0 never switches, =all switches whenever it is
+// exact, default (auto) only where it beats the int8 GEMM. Returns whether it switched.
+bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
 // group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.

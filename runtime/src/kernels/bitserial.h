@@ -1,0 +1,58 @@
+// Bit-serial GEMM for low-bit weights and activations: both are split into bit planes along K and
+// multiplied with AND + popcount, so a W2A2 layer does 4 popcounts where int8 does 64 byte products.
+//
+//   weights: two's complement w = sum_{j<b-1} 2^j w_j - 2^(b-1) w_{b-1}  (int4, int2, ternary)
+//            or binary w = 2 w_0 - 1 (one bit, 1 = +1)
+//   activations: the uint8 panel value x = lo + u, u = sum_i 2^i u_i < 2^abits
+//   sum_k w_k x_k = sum_{i,j} 2^i c_j popcount(W_j & U_i)  [- sum_i 2^i popcount(U_i) when binary]
+//                   + lo * sum_k w_k
+// which is exactly the int32 sum gemm_u8s8 computes, so the same epilogue follows and results are
+// bit-identical. Padding inside the image is the zero point: it is a real 0 only when lo equals it,
+// which prepare checks (otherwise the layer stays on the int8 kernel).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/cpu.h"
+
+namespace qfrt {
+
+struct BitWeights {
+  int wbits = 0;        // 1, 2 or 4 planes
+  bool binary = false;  // one plane meaning +-1
+  int64_t M = 0, K = 0, nw = 0;  // nw = 64-bit words per plane (K rounded up to 64)
+  std::vector<uint64_t> planes;  // [M][wbits][nw]
+  std::vector<int32_t> rowsum;   // [M] sum_k w_k
+};
+
+// w [M][K] int8 with values in the kind's range (binary: +-1).
+BitWeights make_bit_weights(const int8_t* w, int64_t M, int64_t K, int wbits, bool binary);
+
+// Activation planes of one panel chunk: [nw][abits][ncp] words, ncp = cols rounded up to 8; colpop
+// [ncp] = sum_i 2^i popcount(U_i) (used by binary weights).
+struct BitActs {
+  int abits = 0;
+  int64_t nw = 0, ncp = 0;
+  std::vector<uint64_t> planes;
+  std::vector<int32_t> colpop;
+};
+inline int64_t bit_cols_padded(int64_t cols) { return (cols + 7) / 8 * 8; }
+
+// From a GEMM panel (gemm.h layout: Kp bytes per column, 16-column blocks) of `cols` columns.
+void bit_acts_from_panel(Isa isa, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols, uint8_t lo, int abits, BitActs& a);
+
+// C[m][col] (ldc) = sum_k W[m0 + m][k] x[k][col] for m < rows, col < cols; lo as above.
+void bitserial_gemm(Isa isa, const BitWeights& W, int64_t m0, int64_t rows, const BitActs& a, int64_t cols, uint8_t lo, int32_t* C,
+                    int64_t ldc);
+
+// The scalar references (tests call them directly).
+void bit_acts_from_panel_scalar(const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols, uint8_t lo, int abits, BitActs& a);
+void bitserial_gemm_scalar(const BitWeights& W, int64_t m0, int64_t rows, const BitActs& a, int64_t cols, uint8_t lo, int32_t* C,
+                           int64_t ldc);
+// AVX-512 with VPOPCNTDQ (vpopcntq on 8 columns at once); false when the CPU lacks it.
+bool bitserial_avx512_available();
+void bit_acts_from_panel_avx512(const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols, uint8_t lo, int abits, BitActs& a);
+void bitserial_gemm_avx512(const BitWeights& W, int64_t m0, int64_t rows, const BitActs& a, int64_t cols, uint8_t lo, int32_t* C,
+                           int64_t ldc);
+
+}  // namespace qfrt
