@@ -35,21 +35,36 @@ ir::DType ir_dtype(int32_t e, const std::string& what) {
 ir::Tensor from_proto(const TP& t, const std::string& what) {
   if (t.data_location() == TP::EXTERNAL) throw OnnxError(what + ": external tensor data is not supported");
   std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
-  for (int64_t d : shape)
+  const ir::DType dtype = ir_dtype(t.data_type(), what);
+  // Count elements with an overflow check and compare with the data present before allocating, so a
+  // corrupt shape cannot ask for terabytes.
+  size_t n = 1;
+  for (int64_t d : shape) {
     if (d < 0) throw OnnxError(what + ": negative dimension in tensor shape");
-  ir::Tensor out(ir_dtype(t.data_type(), what), shape);
-  const size_t n = static_cast<size_t>(out.numel());
+    if (d > 0 && n > (size_t{1} << 40) / static_cast<size_t>(d))
+      throw OnnxError(what + ": tensor shape " + ir::shape_str(shape) + " is too large");
+    n *= static_cast<size_t>(d);
+  }
   auto size_error = [&](size_t got) {
     return OnnxError(what + ": holds " + std::to_string(got) + " values but its shape " + ir::shape_str(shape) + " needs " +
                      std::to_string(n));
   };
+  auto field_size = [&]() -> size_t {
+    switch (dtype) {
+      case ir::DType::Float32: return static_cast<size_t>(t.float_data_size());
+      case ir::DType::Float64: return static_cast<size_t>(t.double_data_size());
+      case ir::DType::Int64: return static_cast<size_t>(t.int64_data_size());
+      default: return static_cast<size_t>(t.int32_data_size());
+    }
+  };
+  if (t.has_raw_data() ? t.raw_data().size() != n * ir::dtype_size(dtype) : field_size() != n)
+    throw size_error(t.has_raw_data() ? t.raw_data().size() / ir::dtype_size(dtype) : field_size());
+  ir::Tensor out(dtype, shape);
   if (t.has_raw_data()) {
-    if (t.raw_data().size() != out.bytes.size()) throw size_error(t.raw_data().size() / ir::dtype_size(out.dtype));
-    std::memcpy(out.bytes.data(), t.raw_data().data(), out.bytes.size());
+    if (!out.bytes.empty()) std::memcpy(out.bytes.data(), t.raw_data().data(), out.bytes.size());
     return out;
   }
   auto copy = [&](const auto& field, auto* dst) {
-    if (static_cast<size_t>(field.size()) != n) throw size_error(static_cast<size_t>(field.size()));
     for (size_t i = 0; i < n; ++i) dst[i] = static_cast<std::remove_pointer_t<decltype(dst)>>(field.Get(static_cast<int>(i)));
   };
   switch (out.dtype) {
