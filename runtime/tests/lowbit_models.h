@@ -14,6 +14,7 @@ struct LowbitSpec {
   int w_lo = -8, w_hi = 7;  // weight integer range; w_lo == -1, w_hi == 1, no_zero: binary
   bool no_zero = false;     // weights never 0 (binary {-1, +1})
   int a_bits = 4;           // activations on [0, 2^a_bits - 1] (uint8, zero point 0)
+  bool ternary_acts = false;  // activations on [-1, 1] instead (int8, zero point 0, no Relu)
   int64_t C = 8, M = 16, H = 10, W = 10, batch = 2;
   bool bias = true;
 };
@@ -22,13 +23,13 @@ inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned 
   std::mt19937 rng(seed);
   OnnxBuilder b;
   b.input("x", {s.batch, s.C, s.H, s.W});
-  const float amax = static_cast<float>((1 << s.a_bits) - 1);
+  const float amax = s.ternary_acts ? 1.f : static_cast<float>((1 << s.a_bits) - 1), amin = s.ternary_acts ? -1.f : 0.f;
   auto qdq = [&](const std::string& in, const std::string& tag, float scale) {
-    b.floats(tag + "_lo", {}, {0.f});
+    b.floats(tag + "_lo", {}, {amin * scale});
     b.floats(tag + "_hi", {}, {amax * scale});
     b.node("Clip", {in, tag + "_lo", tag + "_hi"}, {tag + "_c"}, tag + "_clip");
     b.floats(tag + "_s", {}, {scale});
-    b.int8s(tag + "_z", {}, {0}, true);
+    b.int8s(tag + "_z", {}, {0}, !s.ternary_acts);
     b.node("QuantizeLinear", {tag + "_c", tag + "_s", tag + "_z"}, {tag + "_q"}, tag + "_quantize");
     b.node("DequantizeLinear", {tag + "_q", tag + "_s", tag + "_z"}, {tag + "_d"}, tag + "_dequantize");
     return tag + "_d";
@@ -62,7 +63,8 @@ inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned 
   w1.insert(w1.begin(), qdq("x", "a0", 1.f / amax));
   auto* c1 = b.node("Conv", w1, {"c1"}, "conv1");
   OnnxBuilder::attr(c1, "pads", std::vector<int64_t>{1, 1, 1, 1});
-  b.node("Relu", {"c1"}, {"r1"}, "relu1");
+  if (s.ternary_acts) b.node("Identity", {"c1"}, {"r1"}, "id1");
+  else b.node("Relu", {"c1"}, {"r1"}, "relu1");
   std::vector<std::string> w2 = weight("conv2", s.M, s.M);
   w2.insert(w2.begin(), qdq("r1", "a1", 0.5f));
   auto* c2 = b.node("Conv", w2, {"y"}, "conv2");

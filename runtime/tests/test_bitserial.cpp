@@ -165,13 +165,16 @@ TEST(Bitserial, ModelsPickTheKernelFromTheirWidthsAndMatchInt8) {
     int lo, hi;
     bool no_zero;
     int a_bits;
+    bool ternary_acts;
     const char* kernel;
   };
-  const Case cases[] = {{-2, 1, false, 2, "bitserial W2A2"}, {-8, 7, false, 4, "bitserial W4A4"}, {-1, 1, false, 2, "bitserial W2A2"},
-                        {-1, 1, true, 1, "bitserial WbinA1"}, {-8, 7, false, 2, "bitserial W4A2"}};
+  const Case cases[] = {{-2, 1, false, 2, false, "bitserial W2A2"}, {-8, 7, false, 4, false, "bitserial W4A4"},
+                        {-1, 1, false, 2, false, "bitserial W2A2"}, {-1, 1, true, 2, false, "bitserial WbinA2"},
+                        {-8, 7, false, 2, false, "bitserial W4A2"},  {-1, 1, true, 1, false, "xnor binary"},
+                        {-1, 1, true, 2, true, "xnor binary"},       {-1, 1, false, 2, true, "xnor ternary"}};
   for (const Case& c : cases) {
     LowbitSpec s;
-    s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits;
+    s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits, s.ternary_acts = c.ternary_acts;
     const std::string path = (std::filesystem::temp_directory_path() / "qforge_rt_bitserial_model.onnx").string();
     lowbit_model(s, path, 5);
     Tensor x(DType::F32, {s.batch, s.C, s.H, s.W});
@@ -194,4 +197,69 @@ TEST(Bitserial, ModelsPickTheKernelFromTheirWidthsAndMatchInt8) {
       ASSERT_EQ(0, std::memcmp(y8.bytes.data(), yb.bytes.data(), y8.bytes.size())) << c.kernel << " " << isa_name(isa);
     }
   }
+}
+
+// XNOR form: binary / ternary weights x activations within one step of the zero point, padding
+// (the zero point) adding nothing; sums and whole conv layers equal the int8 path's.
+TEST(Bitserial, XnorSumsAndLayersMatchInt8IncludingPadding) {
+  LowbitEnv env("all");
+  std::mt19937 rng(31);
+  int checked = 0;
+  for (bool binary : {true, false})
+    for (int64_t K : {1, 9, 64, 65, 300}) {
+      const int64_t M = 13, cols = 21, Kp = round_up(K, 4), nb = (cols + kPanelCols - 1) / kPanelCols;
+      const uint8_t zp = static_cast<uint8_t>(1 + rng() % 250);
+      const std::vector<int8_t> w = weights(binary ? kWeights[3] : kWeights[2], M * K, rng);
+      std::vector<int8_t> A(static_cast<size_t>(M * Kp), 0);
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t k = 0; k < K; ++k) A[static_cast<size_t>(m * Kp + k)] = w[static_cast<size_t>(m * K + k)];
+      std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb)), 0);
+      for (int64_t col = 0; col < nb * kPanelCols; ++col)
+        for (int64_t k = 0; k < K; ++k)
+          panel[static_cast<size_t>((col / 16) * Kp * 16 + (k / 4) * 64 + (col % 16) * 4 + k % 4)] = static_cast<uint8_t>(zp - 1 + rng() % 3);
+      std::vector<int32_t> ref(static_cast<size_t>(M * nb * kPanelCols));
+      gemm_u8s8_scalar(GemmArgs{A.data(), M, Kp, panel.data(), nb, ref.data(), nb * kPanelCols});
+      const BitWeights W = make_xnor_weights(w.data(), M, K, binary);
+      for (bool simd : {false, true}) {
+        if (simd && !bitserial_avx512_available()) continue;
+        BitActs a;
+        if (simd) xnor_acts_from_panel_avx512(panel.data(), K, Kp, cols, zp, a);
+        else xnor_acts_from_panel_scalar(panel.data(), K, Kp, cols, zp, a);
+        std::vector<int32_t> C(static_cast<size_t>(M * nb * kPanelCols));
+        if (simd) bitserial_gemm_avx512(W, 0, M, a, cols, zp, C.data(), nb * kPanelCols);
+        else bitserial_gemm_scalar(W, 0, M, a, cols, zp, C.data(), nb * kPanelCols);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t col = 0; col < cols; ++col)
+            ASSERT_EQ(C[static_cast<size_t>(m * nb * kPanelCols + col)], ref[static_cast<size_t>(m * nb * kPanelCols + col)])
+                << (binary ? "binary" : "ternary") << " K=" << K << (simd ? " avx512" : " scalar");
+        ++checked;
+      }
+    }
+  EXPECT_GE(checked, 10);
+  // Layers: signed and unsigned inputs, padding, every ISA.
+  for (bool binary : {true, false})
+    for (bool is_signed : {false, true}) {
+      ConvGeom g;
+      g.C = 5, g.H = 8, g.W = 6, g.M = 9, g.kh = g.kw = 3, g.pt = g.pl = g.pb = g.pr = 1, g.OH = 8, g.OW = 6;
+      QWeights qw;
+      qw.M = g.M, qw.K = g.K(), qw.w = weights(binary ? kWeights[3] : kWeights[2], g.M * g.K(), rng);
+      qw.zp.assign(static_cast<size_t>(g.M), 0), qw.scale.assign(static_cast<size_t>(g.M), 0.02);
+      QInput in;
+      in.is_signed = is_signed, in.zp = is_signed ? -3 : 40, in.scale = 0.1;
+      std::vector<uint8_t> x(static_cast<size_t>(2 * g.C * g.H * g.W));
+      for (auto& v : x) v = static_cast<uint8_t>(in.zp - 1 + static_cast<int>(rng() % 3));
+      QOutput out;
+      out.kind = Epilogue::Quantized, out.scale = 0.05, out.zp = 100;
+      const QLayer L8 = prepare_qlayer(qw, in, {}, std::vector<float>(static_cast<size_t>(g.M), -0.2f), out);
+      QLayer Lx = L8;
+      ASSERT_TRUE(enable_xnor(Lx, binary, in.zp - 1, in.zp + 1));
+      QLayer wide = L8;
+      EXPECT_FALSE(enable_xnor(wide, binary, in.zp - 1, in.zp + 2));  // 2 steps above the zero point
+      for (Isa isa : all_isas()) {
+        std::vector<uint8_t> y8(static_cast<size_t>(2 * g.M * g.OH * g.OW)), yx(y8.size());
+        qconv_run(isa, L8, g, 2, x.data(), y8.data());
+        qconv_run(isa, Lx, g, 2, x.data(), yx.data());
+        ASSERT_EQ(y8, yx) << (binary ? "binary" : "ternary") << (is_signed ? " int8" : " uint8") << " " << isa_name(isa);
+      }
+    }
 }

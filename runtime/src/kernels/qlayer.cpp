@@ -29,6 +29,10 @@ struct Scratch {
 
 // C (ldc = nb * 16) = weights rows m0.. x the panel's `cols` columns, on the layer's kernel.
 void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, int64_t nb, int64_t cols) {
+  if (L.bits.xnor) {
+    xnor_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.pad_u8, s.bits);
+    return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.pad_u8, s.C.data(), nb * kPanelCols);
+  }
   if (L.bits.wbits) {
     bit_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.x_lo_u8, L.x_bits, s.bits);
     return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.x_lo_u8, s.C.data(), nb * kPanelCols);
@@ -121,6 +125,30 @@ LowbitMode lowbit_mode() {
 }
 }  // namespace
 
+namespace {
+// The layer's weights as [M][K] when every one lies in [lo, hi] (and is nonzero when asked), else empty.
+std::vector<int8_t> weights_within(const QLayer& L, int lo, int hi, bool nonzero) {
+  std::vector<int8_t> w(static_cast<size_t>(L.M * L.K));
+  for (int64_t m = 0; m < L.M; ++m)
+    for (int64_t k = 0; k < L.K; ++k) {
+      const int8_t v = L.A[static_cast<size_t>(m * L.Kp + k)];
+      if (v < lo || v > hi || (nonzero && v == 0)) return {};
+      w[static_cast<size_t>(m * L.K + k)] = v;
+    }
+  return w;
+}
+}  // namespace
+
+bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
+  if (lowbit_mode() == LowbitMode::Off || x_lo < L.in.zp - 1 || x_hi > L.in.zp + 1 || L.M * L.K == 0) return false;
+  const std::vector<int8_t> w = weights_within(L, -1, 1, binary);
+  if (w.empty()) return false;
+  L.bits = make_xnor_weights(w.data(), L.M, L.K, binary);
+  L.x_bits = 2;
+  L.x_lo_u8 = L.pad_u8;
+  return true;
+}
+
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo) {
   const LowbitMode mode = lowbit_mode();
   if (mode == LowbitMode::Off || !(wbits == 1 || wbits == 2 || wbits == 4) || !(x_bits == 1 || x_bits == 2 || x_bits == 4)) return false;
@@ -129,14 +157,8 @@ bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_l
   if (lo < 0 || lo + (1 << x_bits) - 1 > 255) return false;
   if (L.pad_u8 < lo || L.pad_u8 > lo + (1 << x_bits) - 1) return false;  // padding would not be a real 0
   // The weights must really fit (the widths come from the graph; this keeps the switch exact anyway).
-  std::vector<int8_t> w(static_cast<size_t>(L.M * L.K));
-  const int lo_w = binary ? -1 : -(1 << (wbits - 1)), hi_w = binary ? 1 : (1 << (wbits - 1)) - 1;
-  for (int64_t m = 0; m < L.M; ++m)
-    for (int64_t k = 0; k < L.K; ++k) {
-      const int8_t v = L.A[static_cast<size_t>(m * L.Kp + k)];
-      if (v < lo_w || v > hi_w || (binary && v == 0)) return false;
-      w[static_cast<size_t>(m * L.K + k)] = v;
-    }
+  const std::vector<int8_t> w = weights_within(L, binary ? -1 : -(1 << (wbits - 1)), binary ? 1 : (1 << (wbits - 1)) - 1, binary);
+  if (w.empty() || L.M * L.K == 0) return false;
   L.bits = make_bit_weights(w.data(), L.M, L.K, wbits, binary);
   L.x_bits = x_bits;
   L.x_lo_u8 = static_cast<uint8_t>(lo);

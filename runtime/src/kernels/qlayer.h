@@ -61,6 +61,10 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 // zero point) is inside that range. QFORGE_RT_LOWBIT=0 never switches, =all switches whenever it is
 // exact, default (auto) only where it beats the int8 GEMM. Returns whether it switched.
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo);
+// The XNOR form for binary / ternary weights when the inputs lie in [zp - 1, zp + 1] (binary or
+// ternary activations around the zero point; padding, the zero point, then counts as 0). Off only
+// with QFORGE_RT_LOWBIT=0.
+bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
 // group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.

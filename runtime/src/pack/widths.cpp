@@ -139,9 +139,11 @@ void annotate_widths(Graph& g) {
     if (range(n.input(0), lo, hi)) {
       n.attrs["qf_x_bits"].i = bits_for(hi - lo);
       n.attrs["qf_x_lo"].i = lo;
+      n.attrs["qf_x_hi"].i = hi;
     } else {
       n.attrs.erase("qf_x_bits");
       n.attrs.erase("qf_x_lo");
+      n.attrs.erase("qf_x_hi");
     }
   }
 }

@@ -29,7 +29,8 @@ void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w);
 // Integer layers whose input 3 is the weight tensor: QLinearConv, qf.QConvToFloat, qf.QGemm.
 bool is_weight_layer(const Node& n);
 
-// Sets qf_w_bits / qf_w_kind (weight kind) and qf_x_bits / qf_x_lo (inputs lie in [qf_x_lo, qf_x_lo + 2^bits - 1])
+// Sets qf_w_bits / qf_w_kind (weight kind) and qf_x_bits / qf_x_lo / qf_x_hi (inputs lie in [qf_x_lo, qf_x_hi],
+// qf_x_hi < qf_x_lo + 2^bits)
 // on every integer layer with int8 weights; recomputed from the graph, never taken from a file.
 void annotate_widths(Graph& g);
 

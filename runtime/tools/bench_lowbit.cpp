@@ -1,0 +1,99 @@
+// qforge-rt-bench-lowbit: one large conv layer on one thread, int8 (vpdpbusd) against the bit-serial
+// kernel at W4A4, W2A2 and binary x 1-bit. Prints per kernel the layer time (im2col, planes, GEMM,
+// requantization) and the GEMM alone, as MACs per cycle at the clock /proc/cpuinfo reports.
+//   qforge-rt-bench-lowbit [C M H W [reps]]      default 128 128 28 28 20 (3x3, pad 1)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "core/cpu.h"
+#include "kernels/bitserial.h"
+#include "kernels/gemm.h"
+#include "kernels/pack_panel.h"
+#include "kernels/qlayer.h"
+
+using namespace qfrt;
+
+namespace {
+double cpu_ghz() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1)) / 1000;
+  return 0;
+}
+template <class F> double best_ms(int reps, F f) {
+  f();
+  double best = 1e30;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("QFORGE_RT_THREADS", "1", 1);  // per-core numbers
+  setenv("QFORGE_RT_LOWBIT", "all", 1);
+  const int64_t C = argc > 4 ? std::atoll(argv[1]) : 128, M = argc > 4 ? std::atoll(argv[2]) : 128;
+  const int64_t H = argc > 4 ? std::atoll(argv[3]) : 28, W = argc > 4 ? std::atoll(argv[4]) : 28;
+  const int reps = argc > 5 ? std::atoi(argv[5]) : 20;
+  ConvGeom g;
+  g.C = C, g.H = H, g.W = W, g.M = M, g.kh = g.kw = 3, g.pt = g.pl = g.pb = g.pr = 1, g.OH = H, g.OW = W;
+  const int64_t K = g.K(), cols = H * W, Kp = round_up(K, 4), nb = (cols + kPanelCols - 1) / kPanelCols;
+  const double macs = static_cast<double>(M) * K * cols, ghz = cpu_ghz();
+  const Isa isa = active_isa();
+  std::printf("conv %lldx%lldx%lldx%lld 3x3 pad 1 -> %lld channels: %.1f MMAC, one thread, ISA %s, clock %.3f GHz\n",
+              (long long)1, (long long)C, (long long)H, (long long)W, (long long)M, macs / 1e6, isa_name(isa), ghz);
+  std::printf("%-18s %10s %10s %12s %10s %12s\n", "kernel", "layer ms", "GMAC/s", "MAC/cycle", "GEMM ms", "MAC/cycle");
+  std::mt19937 rng(1);
+  struct Cfg {
+    const char* name;
+    int wbits, abits;
+    bool binary;
+  };
+  for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"bitserial W4A4", 4, 4, false}, Cfg{"bitserial W2A2", 2, 2, false},
+                       Cfg{"bitserial WbinA1", 1, 1, true}}) {
+    QWeights qw;
+    qw.M = M, qw.K = K;
+    const int wlo = c.binary ? -1 : -(1 << (c.wbits - 1)), whi = c.binary ? 1 : (1 << (c.wbits - 1)) - 1;
+    std::uniform_int_distribution<int> wd(wlo, whi), xd(0, (1 << c.abits) - 1);
+    for (int64_t i = 0; i < M * K; ++i) {
+      int v = wd(rng);
+      if (c.binary && v == 0) v = 1;
+      qw.w.push_back(static_cast<int8_t>(v));
+    }
+    qw.zp.assign(static_cast<size_t>(M), 0), qw.scale.assign(static_cast<size_t>(M), 0.01);
+    QInput in;
+    in.scale = 0.1;
+    QOutput out;
+    out.kind = Epilogue::Quantized, out.scale = 1.0, out.zp = 0;
+    QLayer L = prepare_qlayer(qw, in, {}, {}, out);
+    if (c.wbits < 8 && !enable_bitserial(L, c.wbits, c.binary, c.abits, 0)) {
+      std::printf("%s: could not switch\n", c.name);
+      return 1;
+    }
+    std::vector<uint8_t> x(static_cast<size_t>(C * H * W)), y(static_cast<size_t>(M * cols));
+    for (auto& v : x) v = static_cast<uint8_t>(xd(rng));
+    const double layer = best_ms(reps, [&] { qconv_run(isa, L, g, 1, x.data(), y.data()); });
+    // The GEMM alone on a panel packed once.
+    std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb)));
+    pack_conv_panel(x.data(), false, g, 0, 0, 0, cols, panel.data(), nullptr);
+    std::vector<int32_t> Cm(static_cast<size_t>(M * nb * kPanelCols));
+    BitActs acts;
+    if (L.bits.wbits) bit_acts_from_panel(isa, panel.data(), K, Kp, cols, 0, c.abits, acts);
+    const double gemm = best_ms(reps, [&] {
+      if (L.bits.wbits) bitserial_gemm(isa, L.bits, 0, M, acts, cols, 0, Cm.data(), nb * kPanelCols);
+      else gemm_u8s8(isa, GemmArgs{L.A.data(), M, Kp, panel.data(), nb, Cm.data(), nb * kPanelCols});
+    });
+    std::printf("%-18s %10.3f %10.1f %12.1f %10.3f %12.1f\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,
+                macs / (gemm * 1e-3) / (ghz * 1e9));
+  }
+  return 0;
+}
