@@ -14,9 +14,11 @@
 namespace qfrt {
 
 namespace {
-// auto mode: bit-serial only where weight bits x activation bits is at most this (measured in
-// bench/runtime_lowbit.sh: W2A2 and binary beat vpdpbusd, W4A4's 16 plane pairs do not).
+// auto mode: bit-serial only where weight bits x activation bits is at most this and the layer has
+// at least kBitserialAutoMinRows output channels to amortize building the activation planes
+// (qforge-rt-bench-lowbit: W2A2 and binary beat vpdpbusd from 64 channels, W4A4's 16 plane pairs never).
 constexpr int kBitserialAutoMaxBits = 4;
+constexpr int64_t kBitserialAutoMinRows = 64;
 constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
 // Below this many multiply-adds a layer runs on one thread: waking the other costs more.
 constexpr int64_t kParallelMacs = int64_t{1} << 18;
@@ -140,7 +142,9 @@ std::vector<int8_t> weights_within(const QLayer& L, int lo, int hi, bool nonzero
 }  // namespace
 
 bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
-  if (lowbit_mode() == LowbitMode::Off || x_lo < L.in.zp - 1 || x_hi > L.in.zp + 1 || L.M * L.K == 0) return false;
+  const LowbitMode mode = lowbit_mode();
+  if (mode == LowbitMode::Off || (mode == LowbitMode::Auto && L.M < kBitserialAutoMinRows)) return false;
+  if (x_lo < L.in.zp - 1 || x_hi > L.in.zp + 1 || L.M * L.K == 0) return false;
   const std::vector<int8_t> w = weights_within(L, -1, 1, binary);
   if (w.empty()) return false;
   L.bits = make_xnor_weights(w.data(), L.M, L.K, binary);
@@ -152,7 +156,7 @@ bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo) {
   const LowbitMode mode = lowbit_mode();
   if (mode == LowbitMode::Off || !(wbits == 1 || wbits == 2 || wbits == 4) || !(x_bits == 1 || x_bits == 2 || x_bits == 4)) return false;
-  if (mode == LowbitMode::Auto && wbits * x_bits > kBitserialAutoMaxBits) return false;
+  if (mode == LowbitMode::Auto && (wbits * x_bits > kBitserialAutoMaxBits || L.M < kBitserialAutoMinRows)) return false;
   const int64_t lo = x_lo + (L.in.is_signed ? 128 : 0);
   if (lo < 0 || lo + (1 << x_bits) - 1 > 255) return false;
   if (L.pad_u8 < lo || L.pad_u8 > lo + (1 << x_bits) - 1) return false;  // padding would not be a real 0

@@ -59,11 +59,12 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 // Switches a prepared layer to the bit-serial kernel when its weights hold in wbits (1 = binary +-1,
 // 2, 4), its inputs lie in [x_lo, x_lo + 2^x_bits) (x_lo in the input's own type) and padding (the
 // zero point) is inside that range. QFORGE_RT_LOWBIT=0 never switches, =all switches whenever it is
-// exact, default (auto) only where it beats the int8 GEMM. Returns whether it switched.
+// exact, default (auto) only where it beats the int8 GEMM (wbits x x_bits <= 4, >= 64 output
+// channels). Returns whether it switched.
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo);
 // The XNOR form for binary / ternary weights when the inputs lie in [zp - 1, zp + 1] (binary or
-// ternary activations around the zero point; padding, the zero point, then counts as 0). Off only
-// with QFORGE_RT_LOWBIT=0.
+// ternary activations around the zero point; padding, the zero point, then counts as 0). Same
+// QFORGE_RT_LOWBIT policy (auto: >= 64 output channels).
 bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
