@@ -14,7 +14,7 @@
 #include "pack/inspect.h"
 #include "pack/qfp.h"
 #include "pack/widths.h"
-#include "qforge_rt/qforge_rt.h"
+#include "qforge_rt/qforge_rt.hpp"
 #include "test_util.h"
 
 using namespace qfrt;
@@ -256,6 +256,14 @@ TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
   EXPECT_EQ(qf_pack(nullptr, out.c_str()), -1);
   EXPECT_EQ(qf_pack(fixture("lenet5_w8a8.onnx").c_str(), "/nonexistent_dir/x.qfp"), -1);
   EXPECT_NE(std::string(qf_last_error()).find("/nonexistent_dir/x.qfp"), std::string::npos) << qf_last_error();
+  // The C++ wrapper: pack, then load and run the .qfp like the .onnx.
+  EXPECT_THROW(qforge_rt::pack(bad, out), qforge_rt::Error);
+  qforge_rt::pack(fixture("lenet5_w8a8.onnx"), out);
+  const Tensor x = read_npy_f32(fixture("fmnist8.npy"));
+  std::vector<int64_t> ys;
+  const std::vector<float> xv(x.data<float>(), x.data<float>() + x.numel());
+  const std::vector<float> ya = qforge_rt::Model(out).run(xv, x.shape, ys), yb = qforge_rt::Model(fixture("lenet5_w8a8.onnx")).run(xv, x.shape, ys);
+  EXPECT_EQ(ya, yb);
   for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
     EXPECT_EQ(e.path().string().find(out + ".tmp"), std::string::npos) << "left behind: " << e.path();
 }

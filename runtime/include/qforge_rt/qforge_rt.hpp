@@ -13,6 +13,11 @@ struct Error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Packs an int8 QDQ ONNX file into a .qfp (qf_pack); throws Error with the reason.
+inline void pack(const std::string& onnx_path, const std::string& out_path) {
+  if (qf_pack(onnx_path.c_str(), out_path.c_str()) != 0) throw Error(qf_last_error());
+}
+
 class Model {
  public:
   explicit Model(const std::string& path) : m_(qf_load(path.c_str())) {
