@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -266,4 +268,42 @@ TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
   EXPECT_EQ(ya, yb);
   for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
     EXPECT_EQ(e.path().string().find(out + ".tmp"), std::string::npos) << "left behind: " << e.path();
+}
+
+TEST(Packed, HeaderNumbersAreCheckedNotCast) {
+  const std::string good = tmp("num_src.qfp"), p = tmp("num.qfp");
+  pack_onnx(fixture("lenet5_w8a8.onnx"), good);
+  const std::string bytes = slurp(good);
+  uint64_t hn = 0;
+  for (int i = 7; i >= 0; --i) hn = (hn << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
+  // Edits of the JSON with the length prefix rewritten: a float shape, a huge one, a negative offset.
+  for (const auto& edit : std::vector<std::pair<std::string, std::string>>{
+           {"\"shape\":[6]", "\"shape\":[6.5]"}, {"\"shape\":[6]", "\"shape\":[1e30]"}, {"\"data_offsets\":[0,", "\"data_offsets\":[-1,"}}) {
+    std::string h = bytes.substr(8, static_cast<size_t>(hn));
+    const size_t at = h.find(edit.first);
+    ASSERT_NE(at, std::string::npos) << edit.first;
+    h.replace(at, edit.first.size(), edit.second);
+    std::string len(8, '\0');
+    for (int i = 0; i < 8; ++i) len[static_cast<size_t>(i)] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
+    spit(p, len + h + bytes.substr(8 + static_cast<size_t>(hn)));
+    const std::string e = load_error(p);
+    EXPECT_NE(e.find(p + ": tensor '"), std::string::npos) << e;
+    EXPECT_TRUE(e.find("expected an integer") != std::string::npos || e.find("data_offsets must be") != std::string::npos) << e;
+  }
+}
+
+TEST(Packed, CliPackInspectRun) {
+  const std::string cli = QF_RT_CLI, onnx = fixture("lenet5_lsq_w4a4.onnx"), qfp = tmp("cli.qfp"), out = tmp("cli.txt");
+  ASSERT_EQ(std::system((cli + " pack " + onnx + " -o " + qfp).c_str()), 0);
+  ASSERT_EQ(std::system((cli + " inspect " + qfp + " > " + out).c_str()), 0);
+  EXPECT_NE(slurp(out).find("qf.QGemm             4"), std::string::npos) << slurp(out);
+  const std::string y1 = tmp("cli_y1.npy"), y2 = tmp("cli_y2.npy"), x = fixture("fmnist8.npy");
+  ASSERT_EQ(std::system((cli + " run " + onnx + " --input " + x + " --output " + y1).c_str()), 0);
+  ASSERT_EQ(std::system((cli + " run " + qfp + " --input " + x + " --output " + y2).c_str()), 0);
+  EXPECT_EQ(slurp(y1), slurp(y2));
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " pack " + onnx + " 2> " + out).c_str())), 2);  // usage
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " pack " + tmp("missing.onnx") + " -o " + qfp + " 2> " + out).c_str())), 1);
+  EXPECT_NE(slurp(out).find("missing.onnx"), std::string::npos) << slurp(out);
+  EXPECT_EQ(WEXITSTATUS(std::system((cli + " inspect " + onnx + " 2> " + out).c_str())), 1);
+  EXPECT_NE(slurp(out).find("not a .qfp"), std::string::npos) << slurp(out);
 }

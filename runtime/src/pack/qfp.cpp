@@ -53,6 +53,19 @@ bool st_dtype_from(const std::string& s, DType& t) {
   return false;
 }
 
+// Integers from the header: a float or an out-of-range number is an error, not a cast.
+int64_t int_of(const json& v) {
+  if (!v.is_number_integer()) fail("expected an integer, got " + v.dump());
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) fail("integer " + v.dump() + " is too large");
+  return v.get<int64_t>();
+}
+std::vector<int64_t> ints_of(const json& v) {
+  if (!v.is_array()) fail("expected an array of integers, got " + v.dump());
+  std::vector<int64_t> r;
+  for (const json& x : v) r.push_back(int_of(x));
+  return r;
+}
+
 json attr_json(const Attr& a) {
   json j;
   auto num = [](float f) { return std::isfinite(f) ? json(f) : json(std::isnan(f) ? "nan" : f > 0 ? "inf" : "-inf"); };
@@ -75,16 +88,19 @@ float json_float(const json& v) {
     if (s == "inf" || s == "-inf") return s[0] == '-' ? -INFINITY : INFINITY;
     fail("float attribute '" + s + "'");
   }
-  return v.get<float>();
+  if (!v.is_number()) fail("expected a number, got " + v.dump());
+  const double d = v.get<double>();
+  if (std::isfinite(d) && std::abs(d) > 3.5e38) fail("float attribute " + v.dump() + " is out of range");
+  return static_cast<float>(d);
 }
 Attr attr_from(const json& j) {
   if (!j.is_object() || j.size() != 1) fail("an attribute must be an object with one of i, f, ints, floats, s");
   Attr a;
   const std::string k = j.begin().key();
   const json& v = j.begin().value();
-  if (k == "i") a.kind = Attr::Int, a.i = v.get<int64_t>();
+  if (k == "i") a.kind = Attr::Int, a.i = int_of(v);
   else if (k == "f") a.kind = Attr::Float, a.f = json_float(v);
-  else if (k == "ints") a.kind = Attr::Ints, a.ints = v.get<std::vector<int64_t>>();
+  else if (k == "ints") a.kind = Attr::Ints, a.ints = ints_of(v);
   else if (k == "floats") {
     a.kind = Attr::Floats;
     for (const json& f : v) a.floats.push_back(json_float(f));
@@ -240,10 +256,11 @@ Graph read_qfp(const std::string& path, QfpInfo* info) {
       if (it.key() == "__metadata__") continue;
       ctx = "tensor '" + it.key() + "'";
       const json& e = it.value();
-      Entry en{it.key(), DType::F32, e.at("shape").get<Shape>(), 0, 0};
+      Entry en{it.key(), DType::F32, ints_of(e.at("shape")), 0, 0};
       if (!st_dtype_from(e.at("dtype").get<std::string>(), en.dtype)) fail("unsupported dtype " + e.at("dtype").dump());
-      const auto off = e.at("data_offsets").get<std::vector<uint64_t>>();
-      if (off.size() != 2 || off[0] > off[1]) fail("data_offsets must be [begin, end]");
+      const std::vector<int64_t> o = ints_of(e.at("data_offsets"));
+      if (o.size() != 2 || o[0] < 0 || o[0] > o[1]) fail("data_offsets must be [begin, end]");
+      const std::vector<uint64_t> off = {static_cast<uint64_t>(o[0]), static_cast<uint64_t>(o[1])};
       if (off[1] > data_size)
         fail("truncated: data ends at byte " + std::to_string(off[1]) + ", the data section has " + std::to_string(data_size));
       en.b = static_cast<size_t>(off[0]), en.e = static_cast<size_t>(off[1]);
@@ -275,7 +292,7 @@ Graph read_qfp(const std::string& path, QfpInfo* info) {
         const json& p = packed.at(e.name);
         WKind k;
         if (!wkind_from_name(p.at("kind").get<std::string>(), k)) fail("unknown packed kind " + p.at("kind").dump());
-        Tensor t(DType::S8, p.at("shape").get<Shape>());
+        Tensor t(DType::S8, ints_of(p.at("shape")));
         if (t.rank() < 1 || t.dim(0) == 0) fail("a packed weight needs a nonzero first dimension, shape " + shape_str(t.shape));
         const int64_t M = t.dim(0), K = t.numel() / M;
         if (e.dtype != DType::U8 || e.shape != Shape{M, packed_row_bytes(k, K)})
