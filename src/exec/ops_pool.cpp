@@ -1,4 +1,4 @@
-// MaxPool, AveragePool (1-D, 2-D, 3-D), GlobalAveragePool, GlobalMaxPool; ONNX semantics.
+// MaxPool, AveragePool (1-D, 2-D, 3-D), GlobalAveragePool, GlobalMaxPool, ReduceMean; ONNX semantics.
 #include "qforge/exec/op_registry.h"
 #include "spatial_pads.h"
 
@@ -86,6 +86,18 @@ void register_pool_ops(OpRegistry& r) {
     std::vector<int64_t> dims;
     for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
     return {x.mean(dims, /*keepdim=*/true)};
+  });
+  // ReduceMean (opset <= 17: axes attribute; none = every axis), as exporters write x.mean(dims).
+  r.add("ReduceMean", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    const at::Tensor& x = input(n, in, 0);
+    std::vector<int64_t> axes = n.attrs.ints("axes", {});
+    if (axes.empty())
+      for (int64_t d = 0; d < x.dim(); ++d) axes.push_back(d);
+    for (int64_t& a : axes) {
+      if (a < -x.dim() || a >= x.dim()) op_error(n, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(x.dim()));
+      if (a < 0) a += x.dim();
+    }
+    return {x.mean(axes, n.attrs.i("keepdims", 1) != 0)};
   });
   r.add("GlobalMaxPool", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
     const at::Tensor& x = input(n, in, 0);

@@ -1,4 +1,4 @@
-// Data-movement ops: Flatten, Reshape, Transpose, Concat, Identity, Dropout.
+// Data-movement ops: Flatten, Reshape, Transpose, Concat, Pad, Identity, Dropout.
 #include "qforge/exec/op_registry.h"
 
 namespace qforge::exec {
@@ -51,6 +51,42 @@ void register_shape_ops(OpRegistry& r) {
   r.add("Concat", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
     if (in.empty()) op_error(n, "needs at least one input");
     return {at::cat(in, norm_axis(n, n.attrs.i("axis"), in[0].dim()))};
+  });
+  // Pad: pads from input 1 (opset >= 11) or the attribute (older), [begin..., end...] per axis;
+  // negative pads crop. constant mode any axes; reflect / edge on the spatial axes (torch's limits).
+  r.add("Pad", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    const at::Tensor& x = input(n, in, 0);
+    std::vector<int64_t> pads;
+    const at::Tensor& p = input(n, in, 1);
+    if (p.defined()) {
+      at::Tensor pc = p.to(at::kCPU).to(at::kLong).contiguous();
+      pads.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + pc.numel());
+    } else {
+      pads = n.attrs.ints("pads", {});
+    }
+    const int64_t rank = x.dim();
+    if (static_cast<int64_t>(pads.size()) != 2 * rank)
+      op_error(n, "pads has " + std::to_string(pads.size()) + " entries, input rank " + std::to_string(rank) + " needs " + std::to_string(2 * rank));
+    std::vector<int64_t> tp;  // torch order: last axis first, (begin, end) pairs
+    for (int64_t d = rank; d-- > 0;) tp.push_back(pads[d]), tp.push_back(pads[d + rank]);
+    const std::string mode = n.attrs.s("mode", "constant");
+    if (mode == "constant") {
+      const at::Tensor& v = input(n, in, 2);
+      const double value = v.defined() && v.numel() > 0 ? v.item<double>() : n.attrs.f("value", 0.0);
+      return {at::constant_pad_nd(x, tp, value)};
+    }
+    if (mode != "reflect" && mode != "edge") op_error(n, "mode '" + mode + "' is not one of constant, reflect, edge");
+    const int64_t spatial = rank - 2;
+    if (spatial < 1 || spatial > 3 || pads[0] || pads[1] || pads[rank] || pads[rank + 1])
+      op_error(n, "mode '" + mode + "' pads only the 1-3 spatial axes of an N x C x ... input");
+    tp.resize(static_cast<size_t>(2 * spatial));
+    try {
+      // torch pads floats only in these modes; integers go through double (exact below 2^53).
+      const at::Tensor xf = x.is_floating_point() ? x : x.to(at::kDouble);
+      return {at::pad(xf, tp, mode == "reflect" ? "reflect" : "replicate").to(x.scalar_type())};
+    } catch (const c10::Error& e) {
+      op_error(n, std::string("cannot pad: ") + e.what_without_backtrace());
+    }
   });
   r.add("Identity", [](const ir::Node& n, const Ins& in, OpContext&) -> Ins { return {input(n, in, 0)}; });
   // Ratio from the attribute (opset <= 10) or the optional second input (opset >= 12).

@@ -1,4 +1,4 @@
-// Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (1-D, 2-D and 3-D, ONNX semantics).
+// Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool (1-D, 2-D and 3-D, ONNX semantics), ReduceMean.
 #include "shape_rules.h"
 
 namespace qforge::ir::shape {
@@ -87,6 +87,21 @@ std::vector<ValueInfo> pool(const Ctx& c) {
   return {info(xi.dtype, out), info(DType::Int64, out)};  // MaxPool's optional Indices
 }
 
+std::vector<ValueInfo> reduce_mean(const Ctx& c) {
+  c.arity(1, 1);
+  const ValueInfo& x = c.in(0);
+  const int64_t rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> axes = c.attrs().ints("axes", {});
+  std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
+  for (int64_t a : axes) reduced[static_cast<size_t>(axis(c, a, rank))] = true;
+  const bool keep = c.attrs().i("keepdims", 1) != 0;
+  std::vector<int64_t> out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced[d]) out.push_back(x.shape[d]);
+    else if (keep) out.push_back(1);
+  return {info(x.dtype, out)};
+}
+
 std::vector<ValueInfo> global_pool(const Ctx& c) {
   c.arity(1, 1);
   const ValueInfo& xi = c.in(0);
@@ -105,6 +120,7 @@ void add_conv_pool_rules(std::map<std::string, Rule>& r) {
   r["AveragePool"] = [](const Ctx& c) { return std::vector<ValueInfo>{pool(c)[0]}; };
   r["GlobalAveragePool"] = global_pool;
   r["GlobalMaxPool"] = global_pool;
+  r["ReduceMean"] = reduce_mean;
 }
 
 }  // namespace qforge::ir::shape

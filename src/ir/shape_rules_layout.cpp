@@ -1,4 +1,4 @@
-// Concat, Flatten, Reshape, Transpose.
+// Concat, Flatten, Reshape, Transpose, Pad.
 #include "shape_rules.h"
 
 namespace qforge::ir::shape {
@@ -92,7 +92,31 @@ std::vector<ValueInfo> transpose(const Ctx& c) {
 
 }  // namespace
 
+std::vector<ValueInfo> pad(const Ctx& c) {
+  c.arity(1, 4);
+  const ValueInfo& x = c.in(0);
+  const int64_t rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> pads;
+  if (c.has(1)) {
+    const Tensor* t = c.constant(1);
+    if (!t) c.fail("pads must be a constant to give a static shape");
+    pads = t->to_int64s();
+  } else {
+    pads = c.attrs().ints("pads", {});
+  }
+  if (static_cast<int64_t>(pads.size()) != 2 * rank)
+    c.fail("pads has " + std::to_string(pads.size()) + " entries; input " + str(x.shape) + " needs " + std::to_string(2 * rank));
+  std::vector<int64_t> out = x.shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (out[d] < 0) continue;  // dynamic (batch) stays dynamic
+    out[d] += pads[d] + pads[d + rank];
+    if (out[d] < 0) c.fail("pads crop axis " + std::to_string(d) + " of " + str(x.shape) + " below zero");
+  }
+  return {info(x.dtype, out)};
+}
+
 void add_layout_rules(std::map<std::string, Rule>& r) {
+  r["Pad"] = pad;
   r["Concat"] = concat;
   r["Flatten"] = flatten;
   r["Reshape"] = reshape;
