@@ -109,7 +109,7 @@ void bitserial_gemm_scalar(const BitWeights& W, int64_t m0, int64_t rows, const 
             p += __builtin_popcountll(W.planes[static_cast<size_t>((m * W.wbits + j) * W.nw + w)] &
                                       a.planes[static_cast<size_t>((w * a.abits + i) * a.ncp + col)]);
           const int64_t c = W.binary ? 2 : (j == W.wbits - 1 ? -(int64_t{1} << j) : int64_t{1} << j);
-          acc += (c * p) << i;
+          acc += c * p * (int64_t{1} << i);  // c < 0 for the sign plane: multiply, never shift a negative
         }
       if (W.binary) acc -= a.colpop[static_cast<size_t>(col)];
       acc += int64_t{lo} * W.rowsum[static_cast<size_t>(m)];
