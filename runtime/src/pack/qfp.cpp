@@ -323,7 +323,9 @@ Graph read_qfp(const std::string& path, QfpInfo* info) {
       g.nodes.push_back(std::move(n));
     }
   } catch (const json::exception& e) {
-    fail(where + ctx + ": " + e.what());
+    std::string msg = e.what();  // a parse error quotes what it read: the whole graph text, maybe
+    if (msg.size() > 240) msg = msg.substr(0, 240) + "...";
+    fail(where + ctx + ": " + msg);
   } catch (const Error& e) {
     const std::string msg = e.what();
     if (msg.rfind(where, 0) == 0) throw;
