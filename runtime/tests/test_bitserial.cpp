@@ -171,7 +171,8 @@ TEST(Bitserial, ModelsPickTheKernelFromTheirWidthsAndMatchInt8) {
   const Case cases[] = {{-2, 1, false, 2, false, "bitserial W2A2"}, {-8, 7, false, 4, false, "bitserial W4A4"},
                         {-1, 1, false, 2, false, "bitserial W2A2"}, {-1, 1, true, 2, false, "bitserial WbinA2"},
                         {-8, 7, false, 2, false, "bitserial W4A2"},  {-1, 1, true, 1, false, "xnor binary"},
-                        {-1, 1, true, 2, true, "xnor binary"},       {-1, 1, false, 2, true, "xnor ternary"}};
+                        {-1, 1, true, 2, true, "xnor binary"},       {-1, 1, false, 2, true, "xnor ternary"},
+                        {-1, 1, true, 8, false, "sign-select binary"}, {-1, 1, false, 8, false, "sign-select ternary"}};
   for (const Case& c : cases) {
     LowbitSpec s;
     s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits, s.ternary_acts = c.ternary_acts;
@@ -262,4 +263,67 @@ TEST(Bitserial, XnorSumsAndLayersMatchInt8IncludingPadding) {
         ASSERT_EQ(y8, yx) << (binary ? "binary" : "ternary") << (is_signed ? " int8" : " uint8") << " " << isa_name(isa);
       }
     }
+}
+
+// Sign-select: binary / ternary weights x any uint8 activations, against the int8 GEMM and layer.
+TEST(Bitserial, SignSelectMatchesInt8ForEightBitInputs) {
+  LowbitEnv env("all");
+  std::mt19937 rng(41);
+  int checked = 0;
+  for (bool binary : {true, false})
+    for (int64_t K : {1, 9, 64, 65, 300})
+      for (int64_t M : {3, 8, 13}) {
+        const int64_t cols = 19, Kp = round_up(K, 4), nb = (cols + kPanelCols - 1) / kPanelCols;
+        const std::vector<int8_t> w = weights(binary ? kWeights[3] : kWeights[2], M * K, rng);
+        std::vector<int8_t> A(static_cast<size_t>(M * Kp), 0);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t k = 0; k < K; ++k) A[static_cast<size_t>(m * Kp + k)] = w[static_cast<size_t>(m * K + k)];
+        std::vector<uint8_t> panel = random_ints<uint8_t>(static_cast<size_t>(panel_bytes(Kp, nb)), 0, 255, rng);  // past K too: must be ignored
+        std::vector<int32_t> ref(static_cast<size_t>(M * nb * kPanelCols));
+        std::vector<int8_t> A0 = A;
+        gemm_u8s8_scalar(GemmArgs{A0.data(), M, Kp, panel.data(), nb, ref.data(), nb * kPanelCols});
+        const BitWeights W = make_xnor_weights(w.data(), M, K, binary);
+        for (bool simd : {false, true}) {
+          if (simd && !bitserial_avx512_available()) continue;
+          std::vector<int32_t> C(static_cast<size_t>(M * nb * kPanelCols));
+          BitActs scratch;
+          if (simd) sign_select_gemm_avx512(W, 0, M, panel.data(), K, Kp, cols, scratch, C.data(), nb * kPanelCols);
+          else sign_select_gemm_scalar(W, 0, M, panel.data(), K, Kp, cols, C.data(), nb * kPanelCols);
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t col = 0; col < cols; ++col)
+              ASSERT_EQ(C[static_cast<size_t>(m * nb * kPanelCols + col)], ref[static_cast<size_t>(m * nb * kPanelCols + col)])
+                  << (binary ? "binary" : "ternary") << " K=" << K << " M=" << M << (simd ? " avx512" : " scalar");
+          ++checked;
+        }
+      }
+  EXPECT_GE(checked, 30);
+  for (bool binary : {true, false}) {
+    ConvGeom g;
+    g.C = 7, g.H = 9, g.W = 9, g.M = 12, g.kh = g.kw = 3, g.sh = g.sw = 2, g.pt = g.pl = g.pb = g.pr = 1, g.OH = 5, g.OW = 5;
+    QWeights qw;
+    qw.M = g.M, qw.K = g.K(), qw.w = weights(binary ? kWeights[3] : kWeights[2], g.M * g.K(), rng);
+    qw.zp.assign(static_cast<size_t>(g.M), 0), qw.scale.assign(static_cast<size_t>(g.M), 0.01);
+    QInput in;
+    in.zp = 128, in.scale = 0.02;
+    const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(2 * g.C * g.H * g.W), 0, 255, rng);
+    QOutput out;
+    out.kind = Epilogue::Float;
+    const QLayer L8 = prepare_qlayer(qw, in, {}, {}, out);
+    QLayer Ls = L8;
+    ASSERT_TRUE(enable_sign_select(Ls, binary));
+    for (Isa isa : all_isas()) {
+      std::vector<uint8_t> y8(static_cast<size_t>(2 * g.M * g.OH * g.OW) * 4), ys(y8.size());
+      qconv_run(isa, L8, g, 2, x.data(), y8.data());
+      qconv_run(isa, Ls, g, 2, x.data(), ys.data());
+      ASSERT_EQ(y8, ys) << (binary ? "binary" : "ternary") << " " << isa_name(isa);
+    }
+  }
+  LowbitEnv auto_mode("auto");
+  std::mt19937 r2(1);
+  QWeights qw;
+  qw.M = 64, qw.K = 9, qw.w = weights(kWeights[3], 64 * 9, r2), qw.zp.assign(64, 0), qw.scale.assign(64, 0.01);
+  QOutput out;
+  out.kind = Epilogue::Int32;
+  QLayer L = prepare_qlayer(qw, QInput(), {}, {}, out);
+  EXPECT_FALSE(enable_sign_select(L, true));  // slower than vpdpbusd: only when asked for
 }

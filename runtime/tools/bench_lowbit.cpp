@@ -1,5 +1,5 @@
 // qforge-rt-bench-lowbit: one large conv layer on one thread, int8 (vpdpbusd) against the bit-serial
-// kernel at W4A4, W2A2 and binary x 1-bit. Prints per kernel the layer time (im2col, planes, GEMM,
+// kernel at W4A4, W2A2 and binary x 1-bit, and sign-select (binary weights x 8-bit activations). Prints per kernel the layer time (im2col, planes, GEMM,
 // requantization) and the GEMM alone, as MACs per cycle at the clock /proc/cpuinfo reports.
 //   qforge-rt-bench-lowbit [C M H W [reps]]      default 128 128 28 28 20 (3x3, pad 1)
 #include <algorithm>
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     bool binary;
   };
   for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"bitserial W4A4", 4, 4, false}, Cfg{"bitserial W2A2", 2, 2, false},
-                       Cfg{"bitserial WbinA1", 1, 1, true}}) {
+                       Cfg{"bitserial WbinA1", 1, 1, true}, Cfg{"sign-select WbinA8", 1, 8, true}}) {
     QWeights qw;
     qw.M = M, qw.K = K;
     const int wlo = c.binary ? -1 : -(1 << (c.wbits - 1)), whi = c.binary ? 1 : (1 << (c.wbits - 1)) - 1;
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     QOutput out;
     out.kind = Epilogue::Quantized, out.scale = 1.0, out.zp = 0;
     QLayer L = prepare_qlayer(qw, in, {}, {}, out);
-    if (c.wbits < 8 && !enable_bitserial(L, c.wbits, c.binary, c.abits, 0)) {
+    const bool ok = c.wbits == 8 || (c.abits == 8 ? enable_sign_select(L, c.binary) : enable_bitserial(L, c.wbits, c.binary, c.abits, 0));
+    if (!ok) {
       std::printf("%s: could not switch\n", c.name);
       return 1;
     }
@@ -87,9 +88,10 @@ int main(int argc, char** argv) {
     pack_conv_panel(x.data(), false, g, 0, 0, 0, cols, panel.data(), nullptr);
     std::vector<int32_t> Cm(static_cast<size_t>(M * nb * kPanelCols));
     BitActs acts;
-    if (L.bits.wbits) bit_acts_from_panel(isa, panel.data(), K, Kp, cols, 0, c.abits, acts);
+    if (L.bits.wbits && !L.sign_select) bit_acts_from_panel(isa, panel.data(), K, Kp, cols, 0, c.abits, acts);
     const double gemm = best_ms(reps, [&] {
-      if (L.bits.wbits) bitserial_gemm(isa, L.bits, 0, M, acts, cols, 0, Cm.data(), nb * kPanelCols);
+      if (L.sign_select) sign_select_gemm(isa, L.bits, 0, M, panel.data(), K, Kp, cols, acts, Cm.data(), nb * kPanelCols);
+      else if (L.bits.wbits) bitserial_gemm(isa, L.bits, 0, M, acts, cols, 0, Cm.data(), nb * kPanelCols);
       else gemm_u8s8(isa, GemmArgs{L.A.data(), M, Kp, panel.data(), nb, Cm.data(), nb * kPanelCols});
     });
     std::printf("%-18s %10.3f %10.1f %12.1f %10.3f %12.1f\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,

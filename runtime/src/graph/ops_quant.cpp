@@ -95,6 +95,7 @@ const Tensor* opt(const Inputs& in, size_t k) { return k < in.size() ? in[k] : n
 
 std::string layer_kernel(const QLayer& L) {
   if (!L.bits.wbits) return "";
+  if (L.sign_select) return std::string("sign-select ") + (L.bits.binary ? "binary" : "ternary");
   if (L.bits.xnor) return std::string("xnor ") + (L.bits.binary ? "binary" : "ternary");
   return std::string("bitserial W") + (L.bits.binary ? "bin" : std::to_string(L.bits.wbits)) + "A" + std::to_string(L.x_bits);
 }
@@ -105,9 +106,10 @@ QLayer with_lowbit(const Node& n, QLayer L) {
   if ((kind == "binary" || kind == "ternary") && n.has("qf_x_lo") && n.has("qf_x_hi") &&
       enable_xnor(L, kind == "binary", n.i("qf_x_lo", 0), n.i("qf_x_hi", 255)))
     return L;
-  if (n.has("qf_w_bits") && n.has("qf_x_bits"))
-    enable_bitserial(L, static_cast<int>(n.i("qf_w_bits", 8)), n.s("qf_w_kind", "") == "binary", static_cast<int>(n.i("qf_x_bits", 8)),
-                     n.i("qf_x_lo", 0));
+  if (n.has("qf_w_bits") && n.has("qf_x_bits") &&
+      enable_bitserial(L, static_cast<int>(n.i("qf_w_bits", 8)), kind == "binary", static_cast<int>(n.i("qf_x_bits", 8)), n.i("qf_x_lo", 0)))
+    return L;
+  if (kind == "binary" || kind == "ternary") enable_sign_select(L, kind == "binary");
   return L;
 }
 

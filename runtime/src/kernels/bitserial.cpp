@@ -122,6 +122,30 @@ void bit_acts_from_panel(Isa isa, const uint8_t* panel, int64_t K, int64_t Kp, i
   bit_acts_from_panel_scalar(panel, K, Kp, cols, lo, abits, a);
 }
 
+void sign_select_gemm_scalar(const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols,
+                             int32_t* C, int64_t ldc) {
+  for (int64_t m = m0; m < m0 + rows; ++m)
+    for (int64_t col = 0; col < cols; ++col) {
+      const uint8_t* p = panel + (col / kPanelCols) * Kp * kPanelCols + (col % kPanelCols) * 4;
+      int64_t acc = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const uint64_t bit = uint64_t{1} << (k % 64);
+        const bool pos = W.planes[static_cast<size_t>((m * 2) * W.nw + k / 64)] & bit;
+        const bool nz = W.planes[static_cast<size_t>((m * 2 + 1) * W.nw + k / 64)] & bit;
+        const int x = p[(k / 4) * 64 + k % 4];
+        acc += pos ? x : nz ? -x : 0;
+      }
+      C[(m - m0) * ldc + col] = static_cast<int32_t>(acc);
+    }
+}
+
+void sign_select_gemm(Isa isa, const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols,
+                      BitActs& scratch, int32_t* C, int64_t ldc) {
+  if (!W.xnor || W.K != K) fail("sign-select GEMM: the weights must be in the XNOR form, with the panel's K");
+  if (isa == Isa::Avx512Vnni && bitserial_avx512_available()) return sign_select_gemm_avx512(W, m0, rows, panel, K, Kp, cols, scratch, C, ldc);
+  sign_select_gemm_scalar(W, m0, rows, panel, K, Kp, cols, C, ldc);
+}
+
 void xnor_acts_from_panel(Isa isa, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols, uint8_t zp, BitActs& a) {
   if (isa == Isa::Avx512Vnni && bitserial_avx512_available()) return xnor_acts_from_panel_avx512(panel, K, Kp, cols, zp, a);
   xnor_acts_from_panel_scalar(panel, K, Kp, cols, zp, a);

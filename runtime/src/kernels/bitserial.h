@@ -55,6 +55,17 @@ void bit_acts_from_panel(Isa isa, const uint8_t* panel, int64_t K, int64_t Kp, i
 // The XNOR form's planes: lo is the zero point (as uint8), d = x - lo must be in {-1, 0, 1}.
 void xnor_acts_from_panel(Isa isa, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols, uint8_t zp, BitActs& a);
 
+// Sign-select: XNOR-form weights (binary / ternary) x any uint8 activations, straight from the panel:
+// sum_k w_k x_k = sum_{w = +1} x - sum_{w = -1} x. AVX-512 zero-masks 64 activation bytes with a weight's
+// 64-bit plane (vmovdqu8) and sums them with vpsadbw, so the weights stay 1-2 bits in memory.
+// scratch holds the panel's columns as 64-byte words.
+void sign_select_gemm(Isa isa, const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols,
+                      BitActs& scratch, int32_t* C, int64_t ldc);
+void sign_select_gemm_scalar(const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols,
+                             int32_t* C, int64_t ldc);
+void sign_select_gemm_avx512(const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp, int64_t cols,
+                             BitActs& scratch, int32_t* C, int64_t ldc);
+
 // C[m][col] (ldc) = sum_k W[m0 + m][k] x[k][col] for m < rows, col < cols; lo as above (XNOR: the
 // zero point). Weights and activations must both be in the XNOR form or both not.
 void bitserial_gemm(Isa isa, const BitWeights& W, int64_t m0, int64_t rows, const BitActs& a, int64_t cols, uint8_t lo, int32_t* C,

@@ -80,6 +80,36 @@ QF_VPOP void xnor_acts_from_panel_avx512(const uint8_t* panel, int64_t K, int64_
   }
 }
 
+QF_VPOP void sign_select_gemm_avx512(const BitWeights& W, int64_t m0, int64_t rows, const uint8_t* panel, int64_t K, int64_t Kp,
+                                     int64_t cols, BitActs& scratch, int32_t* C, int64_t ldc) {
+  const int64_t nw = W.nw;
+  scratch.planes.resize(static_cast<size_t>(cols * nw * 8));
+  uint64_t* xs = scratch.planes.data();
+  for (int64_t col = 0; col < cols; ++col) {  // each column's k as 64-byte words, zeros past K
+    const uint8_t* p = column(panel, Kp, col);
+    for (int64_t w = 0; w < nw; ++w)
+      _mm512_storeu_si512(xs + (col * nw + w) * 8, _mm512_maskz_mov_epi8(valid_bits(K, w), column_word(p, Kp / 4, w)));
+  }
+  constexpr int R = 8;
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t col = 0; col < cols; ++col)
+    for (int64_t m = 0; m < rows; m += R) {
+      const int r_n = rows - m < R ? static_cast<int>(rows - m) : R;
+      __m512i acc[R];
+      for (int r = 0; r < R; ++r) acc[r] = zero;
+      const uint64_t* wp = W.planes.data() + (m0 + m) * 2 * nw;
+      for (int64_t w = 0; w < nw; ++w) {
+        const __m512i xv = _mm512_loadu_si512(xs + (col * nw + w) * 8);
+        for (int r = 0; r < r_n; ++r) {
+          const uint64_t pos = wp[(r * 2) * nw + w], neg = wp[(r * 2 + 1) * nw + w] & ~pos;
+          acc[r] = _mm512_add_epi64(acc[r], _mm512_sub_epi64(_mm512_sad_epu8(_mm512_maskz_mov_epi8(pos, xv), zero),
+                                                             _mm512_sad_epu8(_mm512_maskz_mov_epi8(neg, xv), zero)));
+        }
+      }
+      for (int r = 0; r < r_n; ++r) C[(m + r) * ldc + col] = static_cast<int32_t>(_mm512_reduce_add_epi64(acc[r]));
+    }
+}
+
 namespace {
 template <int WB, int AB, int R>
 QF_VPOP inline void tile(const BitWeights& W, int64_t m, const BitActs& a, int64_t col0, int64_t ncols, uint8_t lo, int32_t* C,

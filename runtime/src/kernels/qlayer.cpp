@@ -31,6 +31,8 @@ struct Scratch {
 
 // C (ldc = nb * 16) = weights rows m0.. x the panel's `cols` columns, on the layer's kernel.
 void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, int64_t nb, int64_t cols) {
+  if (L.sign_select)
+    return sign_select_gemm(isa, L.bits, m0, rows, s.panel.data(), L.K, L.Kp, cols, s.bits, s.C.data(), nb * kPanelCols);
   if (L.bits.xnor) {
     xnor_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.pad_u8, s.bits);
     return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.pad_u8, s.C.data(), nb * kPanelCols);
@@ -150,6 +152,15 @@ bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
   L.bits = make_xnor_weights(w.data(), L.M, L.K, binary);
   L.x_bits = 2;
   L.x_lo_u8 = L.pad_u8;
+  return true;
+}
+
+bool enable_sign_select(QLayer& L, bool binary) {
+  if (lowbit_mode() != LowbitMode::All || L.M * L.K == 0) return false;
+  const std::vector<int8_t> w = weights_within(L, -1, 1, binary);
+  if (w.empty()) return false;
+  L.bits = make_xnor_weights(w.data(), L.M, L.K, binary);
+  L.sign_select = true;
   return true;
 }
 

@@ -49,6 +49,7 @@ struct QLayer {
   BitWeights bits;                    // bits.wbits == 0: the int8 GEMM
   int x_bits = 0;
   uint8_t x_lo_u8 = 0;
+  bool sign_select = false;           // bits in the XNOR form, run by sign_select_gemm on 8-bit inputs
   Epilogue epilogue(int64_t m0) const;  // for rows m0..
 };
 
@@ -66,6 +67,10 @@ bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_l
 // ternary activations around the zero point; padding, the zero point, then counts as 0). Same
 // QFORGE_RT_LOWBIT policy (auto: >= 64 output channels).
 bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi);
+// Sign-select for binary / ternary weights with any 8-bit inputs. vpdpbusd does 64 MACs an
+// instruction against its 3 per 64, so only QFORGE_RT_LOWBIT=all picks it on a VNNI CPU (it keeps the
+// weights at 1-2 bits in memory).
+bool enable_sign_select(QLayer& L, bool binary);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
 // group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.
