@@ -56,6 +56,13 @@ void expect_ort_agrees(const std::string& model, const std::string& dir) {
   EXPECT_GE(c.argmax(1).eq(b.argmax(1)).to(at::kDouble).mean().item<double>(), 0.99) << "runtime vs ORT predictions";
   const double top_c = c.argmax(1).eq(labels).to(at::kDouble).mean().item<double>() * 100;
   EXPECT_LE(std::abs(top_c - top_b), 100.0 / 256 + 1e-9) << "runtime " << top_c << " vs ORT " << top_b;
+  // The packed file computes exactly what the runtime computes from the QDQ file.
+  CliResult p = run_cli("export " + model + " --format packed -o " + dir + "/m.qfp");
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_LT(fs::file_size(dir + "/m.qfp"), fs::file_size(dir + "/m.onnx") * 11 / 10);  // int8 weights, or narrower
+  CliResult rp = run_cli("run " + dir + "/m.qfp --input " + dir + "/x.npy --output " + dir + "/rp.npy");
+  ASSERT_EQ(rp.code, 0) << rp.err;
+  EXPECT_TRUE(at::equal(qforge::data::read_npy(dir + "/rp.npy"), c)) << "packed vs QDQ in the runtime";
 }
 }  // namespace
 
