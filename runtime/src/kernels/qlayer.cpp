@@ -119,6 +119,8 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 
 namespace {
 enum class LowbitMode { Off, Auto, All };
+// Auto also needs the AVX-512 popcount kernels: the scalar references are for tests, not speed.
+bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx512_available(); }
 LowbitMode lowbit_mode() {
   const char* e = std::getenv("QFORGE_RT_LOWBIT");
   const std::string v = e ? e : "";
@@ -145,7 +147,7 @@ std::vector<int8_t> weights_within(const QLayer& L, int lo, int hi, bool nonzero
 
 bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
   const LowbitMode mode = lowbit_mode();
-  if (mode == LowbitMode::Off || (mode == LowbitMode::Auto && L.M < kBitserialAutoMinRows)) return false;
+  if (mode == LowbitMode::Off || (mode == LowbitMode::Auto && (L.M < kBitserialAutoMinRows || !fast_popcount()))) return false;
   if (x_lo < L.in.zp - 1 || x_hi > L.in.zp + 1 || L.M * L.K == 0) return false;
   const std::vector<int8_t> w = weights_within(L, -1, 1, binary);
   if (w.empty()) return false;
@@ -167,7 +169,7 @@ bool enable_sign_select(QLayer& L, bool binary) {
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo) {
   const LowbitMode mode = lowbit_mode();
   if (mode == LowbitMode::Off || !(wbits == 1 || wbits == 2 || wbits == 4) || !(x_bits == 1 || x_bits == 2 || x_bits == 4)) return false;
-  if (mode == LowbitMode::Auto && (wbits * x_bits > kBitserialAutoMaxBits || L.M < kBitserialAutoMinRows)) return false;
+  if (mode == LowbitMode::Auto && (wbits * x_bits > kBitserialAutoMaxBits || L.M < kBitserialAutoMinRows || !fast_popcount())) return false;
   const int64_t lo = x_lo + (L.in.is_signed ? 128 : 0);
   if (lo < 0 || lo + (1 << x_bits) - 1 > 255) return false;
   if (L.pad_u8 < lo || L.pad_u8 > lo + (1 << x_bits) - 1) return false;  // padding would not be a real 0
