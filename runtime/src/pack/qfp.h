@@ -32,6 +32,9 @@ struct QfpInfo {
 
 // Reads and checks a .qfp; every failure names the file, the tensor or node, and the reason.
 Graph read_qfp(const std::string& path, QfpInfo* info = nullptr);
+// The same on a file's bytes (path names it in messages). verify_checksum = false only for the fuzz
+// target, so that mutations reach the checks behind the checksum.
+Graph parse_qfp(const std::string& bytes, const std::string& path, QfpInfo* info = nullptr, bool verify_checksum = true);
 
 // load_onnx + lower_qdq + annotate_widths + write_qfp: what `qforge-rt pack` and qf_pack do.
 void pack_onnx(const std::string& onnx_path, const std::string& out_path);
