@@ -21,6 +21,7 @@
 
 using namespace qfrt;
 namespace fs = std::filesystem;
+using qfrt_test::OnnxBuilder;
 
 namespace {
 std::string tmp(const std::string& name) { return (fs::temp_directory_path() / ("qforge_rt_packed_" + name)).string(); }
@@ -306,4 +307,39 @@ TEST(Packed, CliPackInspectRun) {
   EXPECT_NE(slurp(out).find("missing.onnx"), std::string::npos) << slurp(out);
   EXPECT_EQ(WEXITSTATUS(std::system((cli + " inspect " + onnx + " 2> " + out).c_str())), 1);
   EXPECT_NE(slurp(out).find("not a .qfp"), std::string::npos) << slurp(out);
+}
+
+// Weight-only quantized layers (qforge's BWN / TWN exports: DQ(int8 weights) -> float Conv) keep their
+// weights packed in the file and are dequantized at load, so the outputs stay those of the .onnx.
+TEST(Packed, WeightOnlyLayersStayPackedAndRunBitExact) {
+  for (bool binary : {true, false}) {
+    OnnxBuilder b;
+    b.input("x", {2, 4, 7, 7});
+    std::mt19937 rng(binary ? 3 : 4);
+    std::vector<int> w(static_cast<size_t>(6 * 4 * 9));
+    for (auto& v : w) v = binary ? (rng() % 2 ? 1 : -1) : static_cast<int>(rng() % 3) - 1;
+    b.int8s("w", {6, 4, 3, 3}, w);
+    b.floats("ws", {6}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f});
+    b.int8s("wz", {6}, std::vector<int>(6, 0));
+    auto* d = b.node("DequantizeLinear", {"w", "ws", "wz"}, {"wf"}, "wdq");
+    OnnxBuilder::attr(d, "axis", int64_t{0});
+    auto* c = b.node("Conv", {"x", "wf"}, {"y"}, "conv");
+    OnnxBuilder::attr(c, "pads", std::vector<int64_t>{1, 1, 1, 1});
+    b.output("y");
+    const std::string onnx = tmp("wonly.onnx"), qfp = tmp("wonly.qfp");
+    b.save(onnx);
+    pack_onnx(onnx, qfp);
+    QfpInfo info;
+    read_qfp(qfp, &info);
+    bool found = false;
+    for (const auto& t : info.tensors)
+      if (t.name == "w") {
+        found = true;
+        EXPECT_EQ(t.kind, binary ? "binary" : "ternary");
+        EXPECT_EQ(t.bytes, 6 * ((36 * (binary ? 1 : 2) + 7) / 8));
+      }
+    EXPECT_TRUE(found);
+    EXPECT_NE(inspect_qfp(qfp).find(binary ? "bin1" : "ter2"), std::string::npos) << inspect_qfp(qfp);
+    expect_same_outputs(onnx, qfp, random_input({2, 4, 7, 7}, 5));
+  }
 }

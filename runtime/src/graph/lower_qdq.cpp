@@ -452,7 +452,13 @@ struct Rewriter {
 };
 }  // namespace
 
-void lower_qdq(Graph& g) {
+void fold_constant_dequantize(Graph& g) {
+  Rewriter r(g);
+  r.fold_constants();
+  r.remove_dead();
+}
+
+void lower_qdq(Graph& g, bool fold_weights) {
   Rewriter r(g);
   r.fold_batchnorm();
   r.remove_dead();
@@ -463,7 +469,7 @@ void lower_qdq(Graph& g) {
   r.integer_layers();
   r.fuse_residual();
   r.integer_add_and_pool();
-  r.fold_constants();
+  if (fold_weights) r.fold_constants();
   r.remove_dead();
 }
 

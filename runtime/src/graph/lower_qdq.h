@@ -8,7 +8,11 @@
 
 namespace qfrt {
 
-void lower_qdq(Graph& g);
+// fold_weights = false keeps DequantizeLinear of constant int8 tensors (weights of layers that stay
+// float) as nodes, so a packed file stores those weights at their width; fold_constant_dequantize
+// folds them into float initializers at load, as lower_qdq would have.
+void lower_qdq(Graph& g, bool fold_weights = true);
+void fold_constant_dequantize(Graph& g);
 
 // Node count per op type (after lowering: shows what runs in integers and what in float).
 std::map<std::string, int> op_histogram(const Graph& g);

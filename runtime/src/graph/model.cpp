@@ -18,6 +18,7 @@ Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? re
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
     if (lower && !g_.lowered) lower_qdq(g_);
+    if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
     annotate_widths(g_);
     compile();
   } catch (const Error& e) {

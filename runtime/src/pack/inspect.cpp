@@ -21,9 +21,13 @@ std::string inspect_qfp(const std::string& path) {
   out += line;
   int64_t wbytes = 0, params = 0;
   std::map<std::string, bool> counted;
+  std::map<std::string, std::string> dq_of;  // a float layer's weight may come packed through a DequantizeLinear
+  for (const Node& n : g.nodes)
+    if (n.op == "DequantizeLinear" && g.constant(n.input(0))) dq_of[n.outputs.at(0)] = n.input(0);
   for (const Node& n : g.nodes) {
     const bool qlayer = is_weight_layer(n), flayer = n.op == "Conv" || n.op == "Gemm" || n.op == "MatMul";
-    const std::string w = qlayer ? n.input(3) : flayer ? n.input(1) : "";
+    std::string w = qlayer ? n.input(3) : flayer ? n.input(1) : "";
+    if (flayer && dq_of.count(w)) w = dq_of[w];
     auto it = by_name.find(w);
     if (w.empty() || it == by_name.end() || counted[w]) continue;
     counted[w] = true;

@@ -109,16 +109,19 @@ Attr attr_from(const json& j) {
   return a;
 }
 
-// Weight tensors stored narrower than int8: input 3 of integer layers, when every reader agrees.
+// Weight tensors stored narrower than int8: input 3 of integer layers and constant int8 tensors of
+// rank >= 2 that a DequantizeLinear reads (weights of layers that stay float), when every reader agrees.
 std::map<std::string, WKind> packed_kinds(const Graph& g) {
   std::map<std::string, WKind> kinds;
   for (const Node& n : g.nodes) {
-    if (!is_weight_layer(n)) continue;
-    const Tensor* w = g.constant(n.input(3));
-    if (!w || w->dtype != DType::S8 || w->rank() < 1 || w->dim(0) == 0) continue;
-    const WKind k = weight_kind(*w, n.input(5).empty() ? nullptr : g.constant(n.input(5)));
-    auto it = kinds.find(n.input(3));
-    if (it == kinds.end()) kinds[n.input(3)] = k;
+    const bool dq = n.op == "DequantizeLinear";
+    if (!is_weight_layer(n) && !dq) continue;
+    const std::string wname = n.input(dq ? 0 : 3), zname = n.input(dq ? 2 : 5);
+    const Tensor* w = g.constant(wname);
+    if (!w || w->dtype != DType::S8 || w->rank() < (dq ? 2 : 1) || w->dim(0) == 0) continue;
+    const WKind k = weight_kind(*w, zname.empty() ? nullptr : g.constant(zname));
+    auto it = kinds.find(wname);
+    if (it == kinds.end()) kinds[wname] = k;
     else it->second = std::max(it->second, k);  // shared with a reader whose zero point needs more
   }
   for (auto it = kinds.begin(); it != kinds.end();) it = it->second == WKind::Int8 ? kinds.erase(it) : std::next(it);
@@ -345,7 +348,7 @@ Graph parse_qfp(const std::string& bytes, const std::string& path, QfpInfo* info
 void pack_onnx(const std::string& onnx_path, const std::string& out_path) {
   Graph g = load_onnx(onnx_path);
   try {
-    lower_qdq(g);
+    lower_qdq(g, false);
     annotate_widths(g);
   } catch (const Error& e) {
     fail(onnx_path + ": " + e.what());
