@@ -62,7 +62,11 @@ double Tensor::as_double(int64_t i) const {
 
 int64_t Tensor::as_int(int64_t i) const {
   switch (dtype) {
-    case DType::F32: return static_cast<int64_t>(data<float>()[i]);
+    case DType::F32: {
+      const float v = data<float>()[i];  // a corrupt file's float: converting it out of range is undefined
+      if (!(v >= -9.2e18f && v <= 9.2e18f)) fail("float value " + std::to_string(v) + " used as an integer is out of range");
+      return static_cast<int64_t>(v);
+    }
     case DType::U8: return data<uint8_t>()[i];
     case DType::S8: return data<int8_t>()[i];
     case DType::I32: return data<int32_t>()[i];
