@@ -254,6 +254,7 @@ class QGemmOp : public Op {
 
   QLayer prepare(const Inputs& in, const Tensor& b, DType a_type) const {
     const bool nk = form_ == QGemm;  // weights already [N][K]
+    if (b.rank() != 2) fail(n_.label() + ": the weight must be 2-D, got " + shape_str(b.shape));  // (fuzzer: a corrupt .qfp)
     const int64_t N = nk ? b.dim(0) : b.dim(1), K = nk ? b.dim(1) : b.dim(0);
     QInput qi;
     QParamVec wq;
