@@ -99,6 +99,8 @@ TEST(Packed, FixturesRunBitExactFromTheQfp) {
   const Tensor x = read_npy_f32(fixture("fmnist8.npy"));
   for (const char* name : {"lenet5_w8a8", "lenet5_lsq_w4a4", "resnet20_w025_w8a8", "mobilenet_v2_w025_w8a8"}) {
     const std::string onnx = fixture(std::string(name) + ".onnx"), qfp = tmp(std::string(name) + ".qfp");
+    // MobileNetV2 is too large to commit: make_fixtures.sh writes it, and it is checked when present.
+    if (std::string(name) == "mobilenet_v2_w025_w8a8" && !std::filesystem::exists(onnx)) continue;
     pack_onnx(onnx, qfp);
     ASSERT_TRUE(is_qfp_file(qfp));
     EXPECT_FALSE(is_qfp_file(onnx));
