@@ -10,9 +10,13 @@
 #include "graph/model.h"
 #include "onnx_builder.h"
 #include "qforge_rt/qforge_rt.h"
+#include "test_util.h"
 
 using namespace qfrt;
 using qfrt_test::OnnxBuilder;
+using qfrt_test::load_error;
+using qfrt_test::read_file;
+using qfrt_test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
@@ -31,19 +35,6 @@ OnnxBuilder conv_model() {
   return b;
 }
 
-std::string load_error(const std::string& path) {
-  try {
-    Model m(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void write(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f << bytes;
-}
 }  // namespace
 
 TEST(Errors, GoodModelLoadsAndRuns) {
@@ -64,7 +55,7 @@ TEST(Errors, TruncatedFileAtEveryFewBytesNamesTheFile) {
   const std::string bytes = conv_model().bytes(), p = tmp("truncated.onnx");
   int cases = 0;
   for (size_t len = 0; len < bytes.size(); len += 5) {
-    write(p, bytes.substr(0, len));
+    write_file(p, bytes.substr(0, len));
     const std::string e = load_error(p);
     ASSERT_FALSE(e.empty()) << "a file truncated to " << len << " of " << bytes.size() << " bytes loaded";
     EXPECT_NE(e.find(p), std::string::npos) << e;
@@ -80,7 +71,7 @@ TEST(Errors, CorruptBytesNeverCrash) {
   for (int trial = 0; trial < 300; ++trial) {
     std::string b = good;
     for (int k = 0; k < 4; ++k) b[rng() % b.size()] = static_cast<char>(rng());
-    write(p, b);
+    write_file(p, b);
     try {
       Model m(p);
       Tensor x(DType::F32, {1, 2, 4, 4});
@@ -90,16 +81,15 @@ TEST(Errors, CorruptBytesNeverCrash) {
       ++failed;
     }
   }
-  write(p, std::string("\x08\x07garbage that is not protobuf \xff\xff\xff", 36));
+  write_file(p, std::string("\x08\x07garbage that is not protobuf \xff\xff\xff", 36));
   EXPECT_NE(load_error(p).find("not a valid ONNX model"), std::string::npos) << load_error(p);
   EXPECT_GT(failed, 0);
 }
 
 TEST(Errors, CorruptQdqFixtureNeverCrashes) {
   // The same on a real export (140 nodes, QDQ lowering, integer kernels): every failure is an Error.
-  std::ifstream f(std::string(QF_RT_FIXTURES) + "/resnet20_w025_w8a8.onnx", std::ios::binary);
-  ASSERT_TRUE(f) << "fixture missing";
-  const std::string good((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()), p = tmp("corrupt_qdq.onnx");
+  const std::string good = read_file(std::string(QF_RT_FIXTURES) + "/resnet20_w025_w8a8.onnx"), p = tmp("corrupt_qdq.onnx");
+  ASSERT_FALSE(good.empty()) << "fixture missing";
   std::mt19937 rng(9);
   Tensor x(DType::F32, {1, 1, 28, 28});
   for (int i = 0; i < 784; ++i) x.data<float>()[i] = static_cast<float>(i % 17) / 8.f - 1.f;
@@ -107,7 +97,7 @@ TEST(Errors, CorruptQdqFixtureNeverCrashes) {
   for (int trial = 0; trial < 200; ++trial) {
     std::string b = good;
     for (int k = 0, n = 1 + static_cast<int>(rng() % 8); k < n; ++k) b[rng() % b.size()] = static_cast<char>(rng());
-    write(p, b);
+    write_file(p, b);
     try {
       Model m(p);
       m.run({x});

@@ -22,27 +22,14 @@
 using namespace qfrt;
 namespace fs = std::filesystem;
 using qfrt_test::OnnxBuilder;
+using qfrt_test::load_error;
+using qfrt_test::read_file;
+using qfrt_test::write_file;
 
 namespace {
 std::string tmp(const std::string& name) { return (fs::temp_directory_path() / ("qforge_rt_packed_" + name)).string(); }
 std::string fixture(const std::string& name) { return std::string(QF_RT_FIXTURES) + "/" + name; }
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-void spit(const std::string& p, const std::string& b) {
-  std::ofstream f(p, std::ios::binary);
-  f << b;
-}
-std::string load_error(const std::string& path) {
-  try {
-    Model m(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 Tensor random_input(const Shape& s, unsigned seed) {
   Tensor x(DType::F32, s);
   std::mt19937 rng(seed);
@@ -175,28 +162,28 @@ TEST(Packed, InspectShowsBitsBytesAndOverhead) {
 TEST(Packed, TruncatedQfpFailsNamingTheFile) {
   const std::string good = tmp("trunc_src.qfp"), p = tmp("trunc.qfp");
   pack_onnx(fixture("lenet5_lsq_w4a4.onnx"), good);
-  const std::string bytes = slurp(good);
+  const std::string bytes = read_file(good);
   int cases = 0;
   for (size_t len = 0; len < bytes.size(); len += 97) {
-    spit(p, bytes.substr(0, len));
+    write_file(p, bytes.substr(0, len));
     const std::string e = load_error(p);
     ASSERT_FALSE(e.empty()) << "a .qfp truncated to " << len << " of " << bytes.size() << " bytes loaded";
     EXPECT_NE(e.find(p), std::string::npos) << e;
     ++cases;
   }
   EXPECT_GT(cases, 100);
-  spit(p, bytes.substr(0, bytes.size() - 1));
+  write_file(p, bytes.substr(0, bytes.size() - 1));
   EXPECT_NE(load_error(p).find("truncated"), std::string::npos) << load_error(p);
 }
 
 TEST(Packed, VersionMismatchAndForeignFilesFailClearly) {
   const std::string good = tmp("ver_src.qfp"), p = tmp("ver.qfp");
   pack_onnx(fixture("lenet5_w8a8.onnx"), good);
-  std::string bytes = slurp(good);
+  std::string bytes = read_file(good);
   const size_t at = bytes.find("\"format_version\":\"1\"");
   ASSERT_NE(at, std::string::npos);
   bytes[at + 18] = '7';
-  spit(p, bytes);
+  write_file(p, bytes);
   std::string e = load_error(p);
   EXPECT_NE(e.find(p), std::string::npos) << e;
   EXPECT_NE(e.find("format version 7, this runtime reads version 1"), std::string::npos) << e;
@@ -204,18 +191,18 @@ TEST(Packed, VersionMismatchAndForeignFilesFailClearly) {
   const std::string h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
   std::string st(8, '\0');
   st[0] = static_cast<char>(h.size());
-  spit(p, st + h + std::string(4, '\0'));
+  write_file(p, st + h + std::string(4, '\0'));
   e = load_error(p);
   EXPECT_NE(e.find("not a qforge packed file"), std::string::npos) << e;
   // A flipped weight byte is caught by the checksum; a dtype edit by the tensor table.
-  bytes = slurp(good);
+  bytes = read_file(good);
   bytes[bytes.size() - 100] ^= 0x10;
-  spit(p, bytes);
+  write_file(p, bytes);
   EXPECT_NE(load_error(p).find("checksum mismatch"), std::string::npos) << load_error(p);
-  bytes = slurp(good);
+  bytes = read_file(good);
   const size_t d = bytes.find("\"dtype\":\"F32\"");
   bytes.replace(d, 13, "\"dtype\":\"I64\"");  // 8 bytes an element: the offsets disagree
-  spit(p, bytes);
+  write_file(p, bytes);
   e = load_error(p);
   EXPECT_NE(e.find("tensor '"), std::string::npos) << e;
 }
@@ -223,7 +210,7 @@ TEST(Packed, VersionMismatchAndForeignFilesFailClearly) {
 TEST(Packed, CorruptQfpNeverCrashes) {
   const std::string good = tmp("fuzz_src.qfp"), p = tmp("fuzz.qfp");
   pack_onnx(fixture("lenet5_lsq_w4a4.onnx"), good);
-  const std::string bytes = slurp(good);
+  const std::string bytes = read_file(good);
   const Tensor x = read_npy_f32(fixture("fmnist8.npy"));
   std::mt19937 rng(17);
   int failed = 0, trials = 300;
@@ -233,7 +220,7 @@ TEST(Packed, CorruptQfpNeverCrashes) {
     // Half the trials hit the header (length, JSON), where the structure checks must catch it.
     const size_t span = t % 2 ? b.size() : std::min<size_t>(b.size(), 6000);
     for (int i = 0; i < flips; ++i) b[rng() % span] = static_cast<char>(rng());
-    spit(p, b);
+    write_file(p, b);
     try {
       Model m(p);
       m.run({x});
@@ -252,12 +239,12 @@ TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
   qf_model* m = qf_load(out.c_str());
   ASSERT_NE(m, nullptr) << qf_last_error();
   qf_free(m);
-  const std::string before = slurp(out);
+  const std::string before = read_file(out);
   const std::string bad = tmp("capi_bad.onnx");
-  spit(bad, "not an onnx file");
+  write_file(bad, "not an onnx file");
   EXPECT_EQ(qf_pack(bad.c_str(), out.c_str()), -1);
   EXPECT_NE(std::string(qf_last_error()).find(bad), std::string::npos) << qf_last_error();
-  EXPECT_EQ(slurp(out), before);  // a failed pack leaves the old file alone
+  EXPECT_EQ(read_file(out), before);  // a failed pack leaves the old file alone
   EXPECT_EQ(qf_pack(nullptr, out.c_str()), -1);
   EXPECT_EQ(qf_pack(fixture("lenet5_w8a8.onnx").c_str(), "/nonexistent_dir/x.qfp"), -1);
   EXPECT_NE(std::string(qf_last_error()).find("/nonexistent_dir/x.qfp"), std::string::npos) << qf_last_error();
@@ -276,7 +263,7 @@ TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
 TEST(Packed, HeaderNumbersAreCheckedNotCast) {
   const std::string good = tmp("num_src.qfp"), p = tmp("num.qfp");
   pack_onnx(fixture("lenet5_w8a8.onnx"), good);
-  const std::string bytes = slurp(good);
+  const std::string bytes = read_file(good);
   uint64_t hn = 0;
   for (int i = 7; i >= 0; --i) hn = (hn << 8) | static_cast<uint8_t>(bytes[static_cast<size_t>(i)]);
   // Edits of the JSON with the length prefix rewritten: a float shape, a huge one, a negative offset.
@@ -288,7 +275,7 @@ TEST(Packed, HeaderNumbersAreCheckedNotCast) {
     h.replace(at, edit.first.size(), edit.second);
     std::string len(8, '\0');
     for (int i = 0; i < 8; ++i) len[static_cast<size_t>(i)] = static_cast<char>((h.size() >> (8 * i)) & 0xff);
-    spit(p, len + h + bytes.substr(8 + static_cast<size_t>(hn)));
+    write_file(p, len + h + bytes.substr(8 + static_cast<size_t>(hn)));
     const std::string e = load_error(p);
     EXPECT_NE(e.find(p + ": tensor '"), std::string::npos) << e;
     EXPECT_TRUE(e.find("expected an integer") != std::string::npos || e.find("data_offsets must be") != std::string::npos) << e;
@@ -299,16 +286,16 @@ TEST(Packed, CliPackInspectRun) {
   const std::string cli = QF_RT_CLI, onnx = fixture("lenet5_lsq_w4a4.onnx"), qfp = tmp("cli.qfp"), out = tmp("cli.txt");
   ASSERT_EQ(std::system((cli + " pack " + onnx + " -o " + qfp).c_str()), 0);
   ASSERT_EQ(std::system((cli + " inspect " + qfp + " > " + out).c_str()), 0);
-  EXPECT_NE(slurp(out).find("qf.QGemm             4"), std::string::npos) << slurp(out);
+  EXPECT_NE(read_file(out).find("qf.QGemm             4"), std::string::npos) << read_file(out);
   const std::string y1 = tmp("cli_y1.npy"), y2 = tmp("cli_y2.npy"), x = fixture("fmnist8.npy");
   ASSERT_EQ(std::system((cli + " run " + onnx + " --input " + x + " --output " + y1).c_str()), 0);
   ASSERT_EQ(std::system((cli + " run " + qfp + " --input " + x + " --output " + y2).c_str()), 0);
-  EXPECT_EQ(slurp(y1), slurp(y2));
+  EXPECT_EQ(read_file(y1), read_file(y2));
   EXPECT_EQ(WEXITSTATUS(std::system((cli + " pack " + onnx + " 2> " + out).c_str())), 2);  // usage
   EXPECT_EQ(WEXITSTATUS(std::system((cli + " pack " + tmp("missing.onnx") + " -o " + qfp + " 2> " + out).c_str())), 1);
-  EXPECT_NE(slurp(out).find("missing.onnx"), std::string::npos) << slurp(out);
+  EXPECT_NE(read_file(out).find("missing.onnx"), std::string::npos) << read_file(out);
   EXPECT_EQ(WEXITSTATUS(std::system((cli + " inspect " + onnx + " 2> " + out).c_str())), 1);
-  EXPECT_NE(slurp(out).find("not a .qfp"), std::string::npos) << slurp(out);
+  EXPECT_NE(read_file(out).find("not a .qfp"), std::string::npos) << read_file(out);
 }
 
 // Weight-only quantized layers (qforge's BWN / TWN exports: DQ(int8 weights) -> float Conv) keep their

@@ -1,11 +1,17 @@
-// Shared helpers for the runtime tests: seeded random data and the ISAs this CPU can run.
+// Shared helpers for the runtime tests: seeded random data, the ISAs this CPU can run, whole-file
+// reads and writes, and the message a model load fails with.
 #pragma once
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/cpu.h"
+#include "core/error.h"
+#include "graph/model.h"
 
 namespace qfrt_test {
 
@@ -35,5 +41,25 @@ struct IsaScope {
   explicit IsaScope(qfrt::Isa i) : saved(qfrt::active_isa()) { qfrt::set_active_isa(i); }
   ~IsaScope() { qfrt::set_active_isa(saved); }
 };
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f << bytes;
+}
+
+// The error a load of `path` throws; "" when it loads.
+inline std::string load_error(const std::string& path) {
+  try {
+    qfrt::Model m(path);
+  } catch (const qfrt::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace qfrt_test
