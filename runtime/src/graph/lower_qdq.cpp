@@ -27,6 +27,12 @@
 namespace qfrt {
 
 namespace {
+// Data ops that quantization commutes with (it is monotonic and per-tensor): Q can move above them and
+// DQ below them, so they run on the integers.
+bool commutes_with_quantization(const std::string& op) {
+  return op == "MaxPool" || op == "Flatten" || op == "Identity" || op == "Dropout" || op == "Reshape";
+}
+
 struct Rewriter {
   Graph& g;
   std::set<std::string> graph_outputs;
@@ -177,8 +183,7 @@ struct Rewriter {
           }
           lo = std::max(lo, q_of(q, a, tlo, thi));
           hi = std::min(hi, q_of(q, b, tlo, thi));
-        } else if (pn.op == "MaxPool" || pn.op == "Flatten" || pn.op == "Identity" || pn.op == "Dropout" ||
-                   (pn.op == "Reshape" && is_const(pn.input(1)))) {
+        } else if (commutes_with_quantization(pn.op) && (pn.op != "Reshape" || is_const(pn.input(1)))) {
           if (pn.outputs.size() > 1 && !pn.outputs[1].empty()) break;
           // Q moves above the data op: q2 = Q(input), op2 = op(q2) -> q's output.
           Node q2 = q, op2 = pn;
@@ -205,8 +210,7 @@ struct Rewriter {
   void sink_dequantize() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
-      const bool data_op = c.op == "MaxPool" || c.op == "Flatten" || c.op == "Identity" || c.op == "Dropout" || c.op == "Reshape";
-      if (!data_op || (c.outputs.size() > 1 && !c.outputs[1].empty())) continue;
+      if (!commutes_with_quantization(c.op) || (c.outputs.size() > 1 && !c.outputs[1].empty())) continue;
       const Node* d = act_dq(c.input(0));
       if (!d) continue;
       Node c2 = c, d2 = *d;
