@@ -15,6 +15,8 @@ OpRegistry& OpRegistry::instance() {
     register_pool_ops(*r);
     register_shape_ops(*r);
     register_quant_ops(*r);
+    register_index_ops(*r);
+    register_resize_ops(*r);
     return r;
   }();
   return *reg;

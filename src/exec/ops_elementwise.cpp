@@ -1,4 +1,4 @@
-// Binary elementwise arithmetic with numpy broadcasting (ONNX semantics).
+// Elementwise arithmetic, ONNX semantics: binary ops with numpy broadcasting, and the unary math ops.
 #include "qforge/exec/op_registry.h"
 
 namespace qforge::exec {
@@ -18,6 +18,14 @@ OpKernel binary(F f) {
     }
   };
 }
+template <typename F>
+OpKernel unary(F f) {
+  return [f](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    const at::Tensor& x = input(n, in, 0);
+    if (!x.defined()) op_error(n, "needs an input");
+    return {f(x)};
+  };
+}
 }  // namespace
 
 void register_elementwise_ops(OpRegistry& r) {
@@ -28,6 +36,16 @@ void register_elementwise_ops(OpRegistry& r) {
   r.add("Div", binary([](const at::Tensor& a, const at::Tensor& b) {
           return a.is_floating_point() ? a / b : at::div(a, b, "trunc");
         }));
+  // The result has the base's type (an integer base with a float exponent truncates, as numpy's astype).
+  r.add("Pow", binary([](const at::Tensor& a, const at::Tensor& b) { return at::pow(a, b).to(a.scalar_type()); }));
+  r.add("Sqrt", unary([](const at::Tensor& x) { return at::sqrt(x); }));
+  r.add("Exp", unary([](const at::Tensor& x) { return at::exp(x); }));
+  r.add("Log", unary([](const at::Tensor& x) { return at::log(x); }));
+  r.add("Neg", unary([](const at::Tensor& x) { return at::neg(x); }));
+  r.add("Abs", unary([](const at::Tensor& x) { return at::abs(x); }));
+  r.add("Reciprocal", unary([](const at::Tensor& x) { return at::reciprocal(x); }));
+  r.add("Floor", unary([](const at::Tensor& x) { return at::floor(x); }));
+  r.add("Ceil", unary([](const at::Tensor& x) { return at::ceil(x); }));
 }
 
 }  // namespace qforge::exec

@@ -2,6 +2,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "fold_ops.h"
+#include "qforge/ir/index_math.h"
 #include "qforge/ir/passes.h"
 
 namespace qforge::ir {
@@ -20,15 +22,11 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& in, const std
 }
 
 std::vector<int64_t> broadcast_shape(const Node& n, const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  std::vector<int64_t> out(std::max(a.size(), b.size()), 1);
-  for (size_t k = 0; k < out.size(); ++k) {
-    int64_t da = k < a.size() ? a[a.size() - 1 - k] : 1, db = k < b.size() ? b[b.size() - 1 - k] : 1;
-    if (da != db && da != 1 && db != 1)
-      throw std::runtime_error("constant folding: node '" + n.name + "' (" + n.op + "): shapes " + shape_str(a) +
-                               " and " + shape_str(b) + " do not broadcast");
-    out[out.size() - 1 - k] = da == 1 ? db : da;
+  try {
+    return broadcast_shapes(a, b);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("constant folding: node '" + n.name + "' (" + n.op + "): " + e.what());
   }
-  return out;
 }
 
 template <typename T>
@@ -132,7 +130,7 @@ bool evaluate(const Node& n, const std::vector<const Tensor*>& in, Tensor& out) 
       out.bytes.insert(out.bytes.end(), in[k]->bytes.begin(), in[k]->bytes.end());
       out.shape[0] += in[k]->shape.at(0);
     }
-  } else return false;
+  } else return fold::evaluate_data_op(n, in, out);
   return true;
 }
 }  // namespace

@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "qforge/ir/index_math.h"
 #include "shape_rules.h"
 
 namespace qforge::ir {
@@ -60,13 +61,11 @@ int64_t axis(const Ctx& c, int64_t a, int64_t rank, bool inclusive_end) {
 }
 
 std::vector<int64_t> broadcast(const Ctx& c, const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  std::vector<int64_t> out(std::max(a.size(), b.size()), 1);
-  for (size_t k = 0; k < out.size(); ++k) {
-    int64_t da = k < a.size() ? a[a.size() - 1 - k] : 1, db = k < b.size() ? b[b.size() - 1 - k] : 1;
-    if (da != db && da != 1 && db != 1) c.fail("shapes " + str(a) + " and " + str(b) + " do not broadcast");
-    out[out.size() - 1 - k] = da == 1 ? db : da;
+  try {
+    return broadcast_shapes(a, b);
+  } catch (const std::invalid_argument& e) {
+    c.fail(e.what());
   }
-  return out;
 }
 
 bool broadcasts_to(const std::vector<int64_t>& b, const std::vector<int64_t>& a) {
@@ -86,6 +85,7 @@ const std::map<std::string, Rule>& rules() {
     add_linear_norm_rules(m);
     add_elementwise_rules(m);
     add_layout_rules(m);
+    add_index_rules(m);
     return m;
   }();
   return r;
@@ -94,7 +94,8 @@ const std::map<std::string, Rule>& rules() {
 
 }  // namespace shape
 
-std::map<std::string, ValueInfo> infer_shapes(const Graph& g, int64_t batch) {
+namespace {
+std::map<std::string, ValueInfo> infer(const Graph& g, int64_t batch, bool partial) {
   if (batch < 1) throw std::invalid_argument("shape inference: batch must be >= 1, got " + std::to_string(batch));
   std::map<std::string, ValueInfo> values;
   for (const auto& [name, t] : g.initializers) values[name] = ValueInfo{name, t.dtype, t.shape};
@@ -113,26 +114,36 @@ std::map<std::string, ValueInfo> infer_shapes(const Graph& g, int64_t batch) {
   for (const Node& n : g.nodes) {
     shape::Ctx c(g, n, values);
     auto it = shape::rules().find(n.op);
-    if (it == shape::rules().end()) c.fail("unsupported op");
+    if (it == shape::rules().end()) {
+      if (partial) continue;
+      c.fail("unsupported op");
+    }
     std::vector<ValueInfo> outs;
     try {
       outs = it->second(c);
     } catch (const std::runtime_error& e) {
+      if (partial) continue;
       const std::string what = e.what();
       if (what.rfind("shape inference:", 0) == 0) throw;
       c.fail(what);  // e.g. an attribute of the wrong type
     }
     for (size_t k = 0; k < n.outputs.size(); ++k) {
       if (n.outputs[k].empty()) continue;
+      if (k >= outs.size() && partial) break;
       if (k >= outs.size()) c.fail("output " + std::to_string(k) + " '" + n.outputs[k] + "' is not supported");
       outs[k].name = n.outputs[k];
       values[n.outputs[k]] = outs[k];
     }
   }
+  if (partial) return values;
   for (const ValueInfo& v : g.outputs)
     if (!values.count(v.name)) throw std::runtime_error("shape inference: graph output '" + v.name + "' is never produced");
   return values;
 }
+}  // namespace
+
+std::map<std::string, ValueInfo> infer_shapes(const Graph& g, int64_t batch) { return infer(g, batch, false); }
+std::map<std::string, ValueInfo> infer_known_shapes(const Graph& g, int64_t batch) { return infer(g, batch, true); }
 
 std::vector<LayerCost> layer_costs(const Graph& g, int64_t batch) {
   const std::map<std::string, ValueInfo> values = infer_shapes(g, batch);

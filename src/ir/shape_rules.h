@@ -53,5 +53,6 @@ void add_conv_pool_rules(std::map<std::string, Rule>& r);   // Conv, MaxPool, Av
 void add_linear_norm_rules(std::map<std::string, Rule>& r); // Gemm, MatMul, BatchNormalization
 void add_elementwise_rules(std::map<std::string, Rule>& r); // activations, Add/Sub/Mul/Div, Softmax, ...
 void add_layout_rules(std::map<std::string, Rule>& r);      // Concat, Flatten, Reshape, Transpose
+void add_index_rules(std::map<std::string, Rule>& r);       // Shape, Gather, Slice, Split, Squeeze, Unsqueeze, Expand, Cast, Resize, ...
 
 }  // namespace qforge::ir::shape

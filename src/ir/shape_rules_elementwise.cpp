@@ -47,6 +47,12 @@ std::vector<ValueInfo> arithmetic(const Ctx& c) {
   return {info(a.dtype, broadcast(c, a.shape, b.shape))};
 }
 
+// Pow(X, Y): broadcast, in X's type (Y may be of another numeric type).
+std::vector<ValueInfo> power(const Ctx& c) {
+  c.arity(2, 2);
+  return {info(c.in(0).dtype, broadcast(c, c.shape(0), c.shape(1)))};
+}
+
 // The quantization pass's FakeQuant(x, params..., initialized): same shape and type as x.
 std::vector<ValueInfo> fake_quant(const Ctx& c) {
   if (c.num_inputs() < 1) c.fail("takes at least 1 input, got 0");
@@ -68,7 +74,10 @@ std::vector<ValueInfo> dequantize_linear(const Ctx& c) {
 }  // namespace
 
 void add_elementwise_rules(std::map<std::string, Rule>& r) {
-  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Identity"}) r[op] = unary;
+  for (const char* op : {"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Identity", "Sqrt", "Exp",
+                         "Log", "Neg", "Abs", "Reciprocal", "Floor", "Ceil"})
+    r[op] = unary;
+  r["Pow"] = power;
   r["Clip"] = clip;
   r["PRelu"] = prelu;
   r["Dropout"] = dropout;

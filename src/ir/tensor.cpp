@@ -1,6 +1,7 @@
 #include "qforge/ir/tensor.h"
 
 #include <stdexcept>
+#include <type_traits>
 
 namespace qforge::ir {
 
@@ -32,6 +33,32 @@ size_t dtype_size(DType t) {
     case DType::Int32: return 4;
     default: return 1;
   }
+}
+
+DType dtype_from_onnx(int64_t code) {
+  switch (code) {
+    case 1: return DType::Float32;
+    case 2: return DType::UInt8;
+    case 3: return DType::Int8;
+    case 6: return DType::Int32;
+    case 7: return DType::Int64;
+    case 9: return DType::Bool;
+    case 11: return DType::Float64;
+    default: throw std::invalid_argument("unsupported ONNX data type " + std::to_string(code));
+  }
+}
+
+int32_t onnx_code(DType t) {
+  switch (t) {
+    case DType::Float32: return 1;
+    case DType::UInt8: return 2;
+    case DType::Int8: return 3;
+    case DType::Int32: return 6;
+    case DType::Int64: return 7;
+    case DType::Bool: return 9;
+    case DType::Float64: return 11;
+  }
+  return 0;
 }
 
 Tensor::Tensor(DType t, std::vector<int64_t> s) : dtype(t), shape(std::move(s)) {
@@ -83,6 +110,33 @@ std::vector<Out> convert(const Tensor& t) {
 
 std::vector<float> Tensor::to_floats() const { return convert<float>(*this); }
 std::vector<int64_t> Tensor::to_int64s() const { return convert<int64_t>(*this); }
+
+Tensor Tensor::cast(DType to) const {
+  Tensor out(to, shape);
+  auto fill = [&](auto* dst) {
+    using T = std::remove_pointer_t<decltype(dst)>;
+    const std::vector<double> v = convert<double>(*this);
+    for (size_t i = 0; i < v.size(); ++i) dst[i] = static_cast<T>(v[i]);
+  };
+  switch (to) {
+    case DType::Float32: fill(out.data<float>()); break;
+    case DType::Float64: fill(out.data<double>()); break;
+    case DType::Int64: {  // through int64 directly: doubles lose integers above 2^53
+      const std::vector<int64_t> v = to_int64s();
+      std::memcpy(out.bytes.data(), v.data(), out.bytes.size());
+      break;
+    }
+    case DType::Int32: fill(out.data<int32_t>()); break;
+    case DType::Int8: fill(out.data<int8_t>()); break;
+    case DType::UInt8: fill(out.data<uint8_t>()); break;
+    case DType::Bool: {
+      const std::vector<double> v = convert<double>(*this);
+      for (size_t i = 0; i < v.size(); ++i) out.data<uint8_t>()[i] = v[i] != 0.0;
+      break;
+    }
+  }
+  return out;
+}
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";

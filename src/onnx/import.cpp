@@ -5,6 +5,7 @@
 
 #include "qforge/ir/passes.h"
 #include "qforge/onnx/onnx_io.h"
+#include "opset_normalize.h"
 #include "tensor_proto.h"
 
 namespace qforge::onnx_io {
@@ -63,7 +64,7 @@ void mark_buffers(ir::Graph& g) {
       const std::string& v = n.inputs[i];
       if (!g.is_initializer(v)) continue;
       bool state = (n.op == "BatchNormalization" && i >= 3) || n.op == "Clip" || n.op == "Reshape" ||
-                   (n.op == "Dropout" && i >= 1);
+                   ((n.op == "Dropout" || n.op == "Pad" || n.op == "Resize" || n.op == "Pow") && i >= 1);
       if (state) g.buffers.insert(v);
     }
   }
@@ -114,8 +115,7 @@ ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& file) {
       g.buffers.insert(n.outputs[0]);
       continue;
     }
-    // Older opsets: normalize to the opset-13 conventions the executor implements.
-    if (n.op == "BatchNormalization") n.attrs.erase("spatial"), n.attrs.erase("is_test"), n.attrs.erase("consumed_inputs");
+    normalize_node(n, opset, g, where);  // older opsets: to the opset-13 conventions the executor implements
     g.nodes.push_back(std::move(n));
   }
   try {
@@ -125,7 +125,12 @@ ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& file) {
     throw OnnxError(file + ": " + e.what());
   }
   mark_buffers(g);
-  ir::fold_constants(g);
+  try {
+    ir::fold_constants(g);
+    ir::fold_shapes(g);
+  } catch (const std::runtime_error& e) {
+    throw OnnxError(file + ": " + e.what());
+  }
   return g;
 }
 

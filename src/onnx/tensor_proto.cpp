@@ -6,29 +6,13 @@ namespace qforge::onnx_io {
 
 using TP = onnx::TensorProto;
 
-int32_t onnx_elem_type(ir::DType t) {
-  switch (t) {
-    case ir::DType::Float32: return TP::FLOAT;
-    case ir::DType::Float64: return TP::DOUBLE;
-    case ir::DType::Int64: return TP::INT64;
-    case ir::DType::Int32: return TP::INT32;
-    case ir::DType::Int8: return TP::INT8;
-    case ir::DType::UInt8: return TP::UINT8;
-    case ir::DType::Bool: return TP::BOOL;
-  }
-  return TP::UNDEFINED;
-}
+int32_t onnx_elem_type(ir::DType t) { return ir::onnx_code(t); }
 
 ir::DType ir_dtype(int32_t e, const std::string& what) {
-  switch (e) {
-    case TP::FLOAT: return ir::DType::Float32;
-    case TP::DOUBLE: return ir::DType::Float64;
-    case TP::INT64: return ir::DType::Int64;
-    case TP::INT32: return ir::DType::Int32;
-    case TP::INT8: return ir::DType::Int8;
-    case TP::UINT8: return ir::DType::UInt8;
-    case TP::BOOL: return ir::DType::Bool;
-    default: throw OnnxError(what + ": unsupported ONNX data type " + std::to_string(e));
+  try {
+    return ir::dtype_from_onnx(e);
+  } catch (const std::invalid_argument& err) {
+    throw OnnxError(what + ": " + err.what());
   }
 }
 

@@ -39,6 +39,8 @@ void register_elementwise_ops(OpRegistry&);
 void register_pool_ops(OpRegistry&);
 void register_shape_ops(OpRegistry&);
 void register_quant_ops(OpRegistry&);
+void register_index_ops(OpRegistry&);   // Shape, Gather, Slice, Split, Squeeze, Unsqueeze, Expand, Cast, ...
+void register_resize_ops(OpRegistry&);
 
 // Helpers for kernels: input k or an undefined tensor when omitted; error naming the node.
 const at::Tensor& input(const ir::Node& n, const std::vector<at::Tensor>& in, size_t k);

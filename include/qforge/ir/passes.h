@@ -11,6 +11,13 @@ namespace qforge::ir {
 // `fold_parameters` also folds nodes that read trainable weights (for inference graphs).
 int fold_constants(Graph& g, bool fold_parameters = false);
 
+// Makes the shape arithmetic that exporters emit static: a Shape node whose input's shape is known
+// becomes a constant, and what is computed from it folds (fold_constants), to a fixed point. Graph
+// inputs' leading dimension is the batch: a Reshape whose folded target shape carries it gets 0
+// (copy the input's dimension) or -1 there, so the graph still runs at any batch size. Other values
+// computed from the batch keep the declared one (1 where it is dynamic). Returns the nodes removed.
+int fold_shapes(Graph& g);
+
 // Removes nodes whose outputs reach no graph output, then unused initializers.
 int eliminate_dead_nodes(Graph& g);
 

@@ -23,6 +23,11 @@ struct ShapeInfo {
 // (the message then shows both shapes).
 std::map<std::string, ValueInfo> infer_shapes(const Graph& g, int64_t batch = 1);
 
+// As infer_shapes, but a node that cannot be inferred (unsupported op, an input of unknown shape, a
+// shape input that is not constant) is skipped and its outputs are left out: the shapes known so far,
+// for passes that make a graph static step by step.
+std::map<std::string, ValueInfo> infer_known_shapes(const Graph& g, int64_t batch = 1);
+
 struct LayerCost {
   std::string node, op;
   std::vector<int64_t> out_shape;  // shape of the node's first output

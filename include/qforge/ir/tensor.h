@@ -13,6 +13,11 @@ enum class DType { Float32, Float64, Int64, Int32, Int8, UInt8, Bool };
 const char* dtype_name(DType t);
 DType dtype_from_name(const std::string& name);  // throws std::invalid_argument
 size_t dtype_size(DType t);
+// ONNX TensorProto.DataType codes (FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6, INT64 = 7, BOOL = 9,
+// DOUBLE = 11), as Cast's `to` attribute and the file format use them. dtype_from_onnx throws
+// std::invalid_argument for a code qforge does not hold.
+DType dtype_from_onnx(int64_t code);
+int32_t onnx_code(DType t);
 
 struct Tensor {
   DType dtype = DType::Float32;
@@ -30,6 +35,7 @@ struct Tensor {
   static Tensor int64s(std::vector<int64_t> shape, const std::vector<int64_t>& values);
   std::vector<float> to_floats() const;    // any numeric dtype, converted
   std::vector<int64_t> to_int64s() const;  // any numeric dtype, converted
+  Tensor cast(DType to) const;              // C++ conversion per element (float -> int truncates)
 };
 
 std::string shape_str(const std::vector<int64_t>& shape);
