@@ -9,25 +9,16 @@ namespace qforge::exec {
 namespace {
 using Ins = std::vector<at::Tensor>;
 
-std::vector<int64_t> ints_of(const at::Tensor& t) {
-  at::Tensor c = t.to(at::kCPU).to(at::kLong).contiguous();
-  return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
-}
-
 // Axes from input k (opset 13) or the attribute (older opsets; import usually moved it already).
 std::vector<int64_t> axes_of(const ir::Node& n, const Ins& in, size_t k) {
   const at::Tensor& a = input(n, in, k);
-  return a.defined() ? ints_of(a) : n.attrs.ints("axes", {});
+  return a.defined() ? int64_values(a) : n.attrs.ints("axes", {});
 }
 
 // Runs an ir::index_math helper, naming the node in its error.
 template <typename F>
 auto checked(const ir::Node& n, F f) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    op_error(n, e.what());
-  }
+  return ir::with_reason(f, [&](const std::string& why) { op_error(n, why); });
 }
 
 int64_t norm_axis(const ir::Node& n, int64_t a, int64_t rank) {
@@ -50,11 +41,7 @@ Ins gather(const ir::Node& n, const Ins& in, OpContext&) {
     op_error(n, "an index is out of range for dimension " + std::to_string(len));
   i = at::where(i < 0, i + len, i);
   // index_select takes 1-D indices; the indices' shape replaces the axis.
-  at::Tensor out = x.index_select(axis, i.reshape({-1}));
-  std::vector<int64_t> shape(x.sizes().begin(), x.sizes().begin() + axis);
-  shape.insert(shape.end(), i.sizes().begin(), i.sizes().end());
-  shape.insert(shape.end(), x.sizes().begin() + axis + 1, x.sizes().end());
-  return {out.reshape(shape)};
+  return {x.index_select(axis, i.reshape({-1})).reshape(ir::gather_shape(x.sizes().vec(), axis, i.sizes().vec()))};
 }
 
 Ins unsqueeze(const ir::Node& n, const Ins& in, OpContext&) {
@@ -72,9 +59,9 @@ Ins slice(const ir::Node& n, const Ins& in, OpContext&) {
   const at::Tensor &st = input(n, in, 1), &en = input(n, in, 2);
   if (!st.defined() || !en.defined()) op_error(n, "needs starts and ends");
   std::vector<int64_t> axes, steps;
-  if (input(n, in, 3).defined()) axes = ints_of(input(n, in, 3));
-  if (input(n, in, 4).defined()) steps = ints_of(input(n, in, 4));
-  const auto plan = checked(n, [&] { return ir::slice_plan(x.sizes().vec(), ints_of(st), ints_of(en), axes, steps); });
+  if (input(n, in, 3).defined()) axes = int64_values(input(n, in, 3));
+  if (input(n, in, 4).defined()) steps = int64_values(input(n, in, 4));
+  const auto plan = checked(n, [&] { return ir::slice_plan(x.sizes().vec(), int64_values(st), int64_values(en), axes, steps); });
   for (const auto& [axis, pos] : plan) x = x.index_select(axis, at::tensor(pos, at::kLong));
   return {x};
 }
@@ -82,7 +69,7 @@ Ins slice(const ir::Node& n, const Ins& in, OpContext&) {
 Ins split(const ir::Node& n, const Ins& in, OpContext&) {
   const at::Tensor& x = input(n, in, 0);
   const int64_t axis = norm_axis(n, n.attrs.i("axis", 0), x.dim());
-  const std::vector<int64_t> given = input(n, in, 1).defined() ? ints_of(input(n, in, 1)) : n.attrs.ints("split", {});
+  const std::vector<int64_t> given = input(n, in, 1).defined() ? int64_values(input(n, in, 1)) : n.attrs.ints("split", {});
   const std::vector<int64_t> sizes =
       checked(n, [&] { return ir::split_sizes(x.size(axis), static_cast<int64_t>(n.outputs.size()), given); });
   return x.split_with_sizes(sizes, axis);
@@ -91,11 +78,11 @@ Ins split(const ir::Node& n, const Ins& in, OpContext&) {
 Ins expand(const ir::Node& n, const Ins& in, OpContext&) {
   const at::Tensor &x = input(n, in, 0), &s = input(n, in, 1);
   if (!s.defined()) op_error(n, "needs a shape");
-  return {x.expand(checked(n, [&] { return ir::broadcast_shapes(x.sizes().vec(), ints_of(s)); })).contiguous()};
+  return {x.expand(checked(n, [&] { return ir::broadcast_shapes(x.sizes().vec(), int64_values(s)); })).contiguous()};
 }
 
 Ins constant_of_shape(const ir::Node& n, const Ins& in, OpContext&) {
-  std::vector<int64_t> shape = ints_of(input(n, in, 0));
+  std::vector<int64_t> shape = int64_values(input(n, in, 0));
   for (int64_t d : shape)
     if (d < 0) op_error(n, "negative dimension " + std::to_string(d) + " in the shape input");
   at::Tensor v = n.attrs.has("value") ? to_aten(n.attrs.t("value")) : at::zeros({1}, at::kFloat);
@@ -104,11 +91,7 @@ Ins constant_of_shape(const ir::Node& n, const Ins& in, OpContext&) {
 }
 
 Ins cast(const ir::Node& n, const Ins& in, OpContext&) {
-  try {
-    return {input(n, in, 0).to(to_scalar_type(ir::dtype_from_onnx(n.attrs.i("to"))))};
-  } catch (const std::invalid_argument& e) {
-    op_error(n, e.what());
-  }
+  return {input(n, in, 0).to(to_scalar_type(checked(n, [&] { return ir::dtype_from_onnx(n.attrs.i("to")); })))};
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "qforge/exec/op_registry.h"
+#include "qforge/exec/tensor_convert.h"
 
 namespace qforge::exec {
 
@@ -140,10 +141,10 @@ Ins resize(const ir::Node& n, const Ins& in, OpContext&) {
       sizes[d] = static_cast<int64_t>(std::floor(static_cast<double>(x.size(d)) * scales[d]));
     }
   } else if (sizes_t.defined() && sizes_t.numel() > 0) {
-    at::Tensor s = sizes_t.to(at::kLong).contiguous();
-    if (s.numel() != rank) op_error(n, "sizes has " + std::to_string(s.numel()) + " entries for rank " + std::to_string(rank));
+    sizes = int64_values(sizes_t);
+    if (static_cast<int64_t>(sizes.size()) != rank)
+      op_error(n, "sizes has " + std::to_string(sizes.size()) + " entries for rank " + std::to_string(rank));
     for (int64_t d = 0; d < rank; ++d) {
-      sizes[d] = s.data_ptr<int64_t>()[d];
       scales[d] = static_cast<double>(sizes[d]) / static_cast<double>(x.size(d));
     }
   } else {

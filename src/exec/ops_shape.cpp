@@ -1,5 +1,6 @@
 // Data-movement ops: Flatten, Reshape, Transpose, Concat, Pad, Identity, Dropout.
 #include "qforge/exec/op_registry.h"
+#include "qforge/exec/tensor_convert.h"
 
 namespace qforge::exec {
 
@@ -17,8 +18,7 @@ std::vector<at::Tensor> reshape(const ir::Node& n, const Ins& in, OpContext&) {
   const at::Tensor& x = input(n, in, 0);
   const at::Tensor& s = input(n, in, 1);
   if (!s.defined()) op_error(n, "needs a shape input");
-  at::Tensor sc = s.to(at::kCPU).to(at::kLong).contiguous();
-  std::vector<int64_t> shape(sc.data_ptr<int64_t>(), sc.data_ptr<int64_t>() + sc.numel());
+  std::vector<int64_t> shape = int64_values(s);
   bool allowzero = n.attrs.i("allowzero", 0) != 0;
   for (size_t i = 0; i < shape.size(); ++i)
     if (shape[i] == 0 && !allowzero) {
@@ -59,8 +59,7 @@ void register_shape_ops(OpRegistry& r) {
     std::vector<int64_t> pads;
     const at::Tensor& p = input(n, in, 1);
     if (p.defined()) {
-      at::Tensor pc = p.to(at::kCPU).to(at::kLong).contiguous();
-      pads.assign(pc.data_ptr<int64_t>(), pc.data_ptr<int64_t>() + pc.numel());
+      pads = int64_values(p);
     } else {
       pads = n.attrs.ints("pads", {});
     }

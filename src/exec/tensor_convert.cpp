@@ -36,6 +36,11 @@ at::Tensor to_aten(const ir::Tensor& t) {
   return out;
 }
 
+std::vector<int64_t> int64_values(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU).to(at::kLong).contiguous();
+  return {c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()};
+}
+
 ir::Tensor to_ir(const at::Tensor& t) {
   at::Tensor c = t.detach().to(at::kCPU).contiguous();
   ir::Tensor out(to_ir_dtype(c.scalar_type()), c.sizes().vec());

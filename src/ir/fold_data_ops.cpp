@@ -17,19 +17,12 @@ namespace {
 // Runs an index_math helper, naming the node in its error.
 template <typename F>
 auto checked(const Node& n, F f) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    fail(n, e.what());
-  }
+  return with_reason(f, [&](const std::string& why) { fail(n, why); });
 }
 
 // x's elements at positions `idx` along `axis`; the axis is replaced by `idx_shape`.
 Tensor take(const Tensor& x, int64_t axis, const std::vector<int64_t>& idx, const std::vector<int64_t>& idx_shape) {
-  std::vector<int64_t> shape(x.shape.begin(), x.shape.begin() + axis);
-  shape.insert(shape.end(), idx_shape.begin(), idx_shape.end());
-  shape.insert(shape.end(), x.shape.begin() + axis + 1, x.shape.end());
-  Tensor out(x.dtype, shape);
+  Tensor out(x.dtype, gather_shape(x.shape, axis, idx_shape));
   int64_t outer = 1, inner = static_cast<int64_t>(dtype_size(x.dtype));
   for (int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
   for (size_t d = static_cast<size_t>(axis) + 1; d < x.shape.size(); ++d) inner *= x.shape[d];
@@ -123,24 +116,15 @@ bool fits(std::vector<int64_t> a, const std::vector<int64_t>& b = {}) {
 
 bool evaluate_data_op(const Node& n, const std::vector<const Tensor*>& in, Tensor& out) {
   const std::string& op = n.op;
-  try {
-    if (op == "ConstantOfShape" && !fits(in[0]->to_int64s())) return false;
-    if (op == "Expand" && in.size() == 2 && !fits(in[0]->shape, in[1]->to_int64s())) return false;
-  } catch (const std::invalid_argument& e) {
-    fail(n, e.what());
-  }
+  if (op == "ConstantOfShape" && !fits(in[0]->to_int64s())) return false;
+  if (op == "Expand" && in.size() == 2 && !checked(n, [&] { return fits(in[0]->shape, in[1]->to_int64s()); })) return false;
   if (op == "Shape") out = shape_of(n, in[0]->shape);
   else if (op == "Gather" && in.size() == 2) out = gather(n, *in[0], *in[1]);
   else if (op == "Unsqueeze") out = reshaped(*in[0], checked(n, [&] { return unsqueeze_shape(in[0]->shape, axes_of(n, in, 1)); }));
   else if (op == "Squeeze") out = reshaped(*in[0], checked(n, [&] { return squeeze_shape(in[0]->shape, axes_of(n, in, 1)); }));
   else if (op == "Slice") out = slice(n, in);
-  else if (op == "Cast") {
-    try {
-      out = in[0]->cast(dtype_from_onnx(n.attrs.i("to")));
-    } catch (const std::invalid_argument& e) {
-      fail(n, e.what());
-    }
-  } else if (op == "ConstantOfShape") out = constant_of_shape(n, *in[0]);
+  else if (op == "Cast") out = in[0]->cast(checked(n, [&] { return dtype_from_onnx(n.attrs.i("to")); }));
+  else if (op == "ConstantOfShape") out = constant_of_shape(n, *in[0]);
   else if (op == "Expand" && in.size() == 2) out = expand(n, *in[0], in[1]->to_int64s());
   else return false;
   return true;

@@ -14,6 +14,13 @@ int64_t normalize_axis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+std::vector<int64_t> gather_shape(const std::vector<int64_t>& shape, int64_t axis, const std::vector<int64_t>& idx_shape) {
+  std::vector<int64_t> out(shape.begin(), shape.begin() + axis);
+  out.insert(out.end(), idx_shape.begin(), idx_shape.end());
+  out.insert(out.end(), shape.begin() + axis + 1, shape.end());
+  return out;
+}
+
 std::vector<int64_t> unsqueeze_shape(const std::vector<int64_t>& shape, const std::vector<int64_t>& axes) {
   const int64_t rank = static_cast<int64_t>(shape.size() + axes.size());
   std::vector<bool> inserted(static_cast<size_t>(rank), false);

@@ -22,11 +22,9 @@ std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& in, const std
 }
 
 std::vector<int64_t> broadcast_shape(const Node& n, const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  try {
-    return broadcast_shapes(a, b);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error("constant folding: node '" + n.name + "' (" + n.op + "): " + e.what());
-  }
+  return with_reason([&] { return broadcast_shapes(a, b); }, [&](const std::string& why) {
+    throw std::runtime_error("constant folding: node '" + n.name + "' (" + n.op + "): " + why);
+  });
 }
 
 template <typename T>

@@ -41,12 +41,6 @@ int fold_for_batch(Graph& g, int64_t batch) {
   }
 }
 
-const Node* find_node(const Graph& g, const std::string& name) {
-  for (const Node& n : g.nodes)
-    if (n.name == name) return &n;
-  return nullptr;
-}
-
 // The folded graphs for two batch sizes differ exactly where a Reshape target carries the batch: there
 // it becomes 0 (copy the input's leading dimension) when that is where the batch is, else -1 when the
 // target has no -1 yet. Returns how many targets were made batch-independent.
@@ -57,10 +51,14 @@ int generalize_batch(Graph& g, const Graph& other, int64_t b1, int64_t b2) {
   } catch (const std::runtime_error&) {
     return 0;  // inputs with dynamic non-batch dimensions: nothing was folded either
   }
+  std::map<std::string, const Node*> other_reshapes;
+  for (const Node& m : other.nodes)
+    if (m.op == "Reshape") other_reshapes[m.name] = &m;
   int changed = 0;
   for (Node& n : g.nodes) {
     if (n.op != "Reshape" || n.inputs.size() != 2 || !g.is_initializer(n.inputs[1])) continue;
-    const Node* m = find_node(other, n.name);
+    auto found = other_reshapes.find(n.name);
+    const Node* m = found == other_reshapes.end() ? nullptr : found->second;
     if (!m || m->inputs.size() != 2 || !other.is_initializer(m->inputs[1])) continue;
     std::vector<int64_t> t1 = g.initializers.at(n.inputs[1]).to_int64s(), t2 = other.initializers.at(m->inputs[1]).to_int64s();
     if (t1.size() != t2.size() || t1 == t2) continue;

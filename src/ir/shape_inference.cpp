@@ -61,11 +61,7 @@ int64_t axis(const Ctx& c, int64_t a, int64_t rank, bool inclusive_end) {
 }
 
 std::vector<int64_t> broadcast(const Ctx& c, const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
-  try {
-    return broadcast_shapes(a, b);
-  } catch (const std::invalid_argument& e) {
-    c.fail(e.what());
-  }
+  return with_reason([&] { return broadcast_shapes(a, b); }, [&](const std::string& why) { c.fail(why); });
 }
 
 bool broadcasts_to(const std::vector<int64_t>& b, const std::vector<int64_t>& a) {

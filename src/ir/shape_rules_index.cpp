@@ -12,11 +12,7 @@ namespace qforge::ir::shape {
 namespace {
 template <typename F>
 auto checked(const Ctx& c, F f) {
-  try {
-    return f();
-  } catch (const std::invalid_argument& e) {
-    c.fail(e.what());
-  }
+  return with_reason(f, [&](const std::string& why) { c.fail(why); });
 }
 
 // Constant input k as int64s ({} when omitted); fails naming it when it is computed at run time.
@@ -38,11 +34,7 @@ std::vector<ValueInfo> gather(const Ctx& c) {
   c.arity(2, 2);
   const ValueInfo& x = c.in(0);
   const int64_t axis = checked(c, [&] { return normalize_axis(c.attrs().i("axis", 0), static_cast<int64_t>(x.shape.size())); });
-  std::vector<int64_t> out(x.shape.begin(), x.shape.begin() + axis);
-  const std::vector<int64_t>& idx = c.shape(1);
-  out.insert(out.end(), idx.begin(), idx.end());
-  out.insert(out.end(), x.shape.begin() + axis + 1, x.shape.end());
-  return {info(x.dtype, out)};
+  return {info(x.dtype, gather_shape(x.shape, axis, c.shape(1)))};
 }
 
 std::vector<int64_t> axes(const Ctx& c) { return c.has(1) ? const_ints(c, 1) : c.attrs().ints("axes", {}); }

@@ -4,13 +4,30 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace qforge::ir {
 
+// Runs `f`; the reason of an std::invalid_argument it throws goes to `fail`, which throws the caller's
+// own error (naming its node). How shape inference, folding and the executor wrap these helpers.
+template <typename F, typename Fail>
+auto with_reason(F f, Fail fail) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    fail(std::string(e.what()));
+    throw;  // `fail` must throw; this keeps the compiler sure of it
+  }
+}
+
 // axis in [-rank, rank) -> [0, rank).
 int64_t normalize_axis(int64_t axis, int64_t rank);
+
+// Gather: `shape` with axis `axis` (normalized) replaced by the indices' shape.
+std::vector<int64_t> gather_shape(const std::vector<int64_t>& shape, int64_t axis, const std::vector<int64_t>& idx_shape);
 
 // Unsqueeze: `shape` with size-1 axes inserted at `axes` (positions in the output).
 std::vector<int64_t> unsqueeze_shape(const std::vector<int64_t>& shape, const std::vector<int64_t>& axes);
