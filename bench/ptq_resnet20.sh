@@ -5,6 +5,7 @@
 #   bash bench/ptq_resnet20.sh build/qforge runs/bench-resnet20/best.ckpt runs/bench-ptq [QAT_CHECKPOINT]
 # Prints a markdown table; raw JSON lines go to OUT/*.json.
 set -euo pipefail
+source "$(dirname "$0")/peers/same_allocator.sh"
 BIN=$1 CKPT=$2 OUT=$3 QAT=${4:-}
 HERE="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$OUT"

@@ -5,6 +5,7 @@
 # Both: batch 128, 1x28x28 inputs, SGD nesterov, same thread count, median of 20 steps after 5 warm-up.
 # Usage: bench/step_vs_pytorch.sh [path/to/qforge] [threads]
 set -euo pipefail
+source "$(dirname "$0")/peers/same_allocator.sh"
 QF=${1:-build/qforge}
 THREADS=${2:-$(nproc)}
 num() { [[ $2 =~ \"$1\":\ ?([0-9.eE+-]+) ]] && echo "${BASH_REMATCH[1]}"; }

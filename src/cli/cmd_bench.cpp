@@ -1,5 +1,5 @@
 // qforge bench step: median time of one training step (forward, loss, backward, optimizer step)
-// of a recipe's model at its batch size, on random inputs, after warm-up.
+// of a recipe's model at its batch size, on random inputs, after warm-up. (bench fakequant: its own file.)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -28,7 +28,9 @@ Command add_bench(CLI::App& app) {
   c->add_option("--steps", a->steps, "timed steps (default 20)")->check(CLI::PositiveNumber);
   c->add_option("--warmup", a->warmup, "untimed steps first (default 5)")->check(CLI::NonNegativeNumber);
   c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
-  return [a] {
+  Command fake_quant = add_bench_fake_quant(*bench);
+  return [a, c, fake_quant] {
+    if (!c->parsed()) return fake_quant();
     ModelArg m = resolve_model(a->model, a->overrides);
     const recipe::Recipe& r = m.recipe;
     int threads = train::configure_threads(r.train.threads);

@@ -15,6 +15,7 @@ Command add_train(CLI::App& app);
 Command add_eval(CLI::App& app);
 Command add_inspect(CLI::App& app);
 Command add_bench(CLI::App& app);
+Command add_bench_fake_quant(CLI::App& bench);  // a subcommand of `bench`
 Command add_export(CLI::App& app);
 Command add_infer(CLI::App& app);
 Command add_ptq(CLI::App& app);

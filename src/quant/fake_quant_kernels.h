@@ -28,4 +28,14 @@ void affine_backward(const float* x, const float* dy, float* dx, const Shape& s,
 void lsq_backward(const float* x, const float* dy, float* dx, double* dscale, double* dzero_point, const Shape& s,
                   const Params& p, float grad_factor);
 
+// Clipped uniform rounding on a contiguous tensor of n floats (PACT's and DoReFa's activation forward):
+// y = nearbyint(clamp(x, lo, hi) * mul) * step. PACT: [0 or -alpha, alpha], mul = float(levels / alpha),
+// step = float(alpha / levels), as the composed ATen ops round them. NaN stays NaN.
+void clipped_round(const float* x, float* y, int64_t n, float lo, float hi, float mul, float step, int threads);
+// Straight-through gradient of a clip to the closed window [lo, hi]: dx = dy there, 0 elsewhere (DoReFa).
+void window_backward(const float* x, const float* dy, float* dx, int64_t n, float lo, float hi, int threads);
+// PACT backward (straight-through): writes dx, returns dalpha (without the L2 penalty).
+double pact_backward(const float* x, const float* dy, float* dx, int64_t n, float alpha, bool is_signed,
+                     int threads);
+
 }  // namespace qforge::quant::fq

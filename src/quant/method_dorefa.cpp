@@ -4,7 +4,8 @@
 //   through tanh and the max; k = 1 (eq. 7-8): w_1 = sign(w) * E|w| with E|w| held constant and the
 //   gradient passed straight through. The paper's max and E are per layer; per_channel takes them per
 //   output channel instead.
-// - Activations (eq. 10): quantize_k(clip(x, 0, 1)), gradient passed inside [0, 1] and zero outside.
+// - Activations (eq. 10): quantize_k(clip(x, 0, 1)), gradient passed inside [0, 1] and zero outside;
+//   one fused pass each way, computed as round(n clip(x, 0, 1)) * float(1/n).
 //   Activations are always unsigned here (the paper's range); `signed` is ignored.
 // - Gradients (eq. 12), option grad_bits (1..32, default 32 = off): the gradient leaving the activation
 //   quantizer (toward the layer that produced x, as tensorpack's fg after BatchNorm) is quantized with
@@ -12,6 +13,7 @@
 //     dr_q = 2 max0|dr| [ quantize_k( dr / (2 max0|dr|) + 1/2 + N(k) ) - 1/2 ],  N(k) = U(-1/2, 1/2) / (2^k - 1),
 //   max0 over every axis but the batch axis (dorefa_quantize_gradient, methods_binary.h). Unbiased.
 // Bits 1..8. State: weights "scale" = E|w| for k = 1 (the binary level), 2 / (2^k - 1) otherwise.
+#include "fake_quant_kernels.h"
 #include "methods_binary.h"
 
 namespace qforge::quant {
@@ -28,20 +30,30 @@ at::Tensor dorefa_quantize_gradient(const at::Tensor& dr, int bits) {
 }
 
 namespace {
-// Activation quantizer with DoReFa's gradient quantization in backward.
+// Activation quantizer, fused (fake_quant_kernels): forward quantize_k(clip(x, 0, 1)) in one pass, backward
+// the straight-through gradient inside [0, 1], then DoReFa's gradient quantization when grad_bits < 32.
 struct DorefaActivation : public torch::autograd::Function<DorefaActivation> {
-  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& q,
-                            const at::Tensor& inside, int64_t grad_bits) {
-    (void)x;
-    ctx->save_for_backward({inside});
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t bits,
+                            int64_t grad_bits) {
+    const double n = static_cast<double>((int64_t{1} << bits) - 1);
+    const at::Tensor xc = x.detach().to(at::kFloat).contiguous();
+    at::Tensor y = at::empty_like(xc);
+    fq::clipped_round(xc.data_ptr<float>(), y.data_ptr<float>(), xc.numel(), 0.f, 1.f, static_cast<float>(n),
+                      static_cast<float>(1.0 / n), at::get_num_threads());
+    ctx->save_for_backward({xc});
     ctx->saved_data["grad_bits"] = grad_bits;
-    return q;
+    return y.to(x.scalar_type());
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad) {
-    const at::Tensor g = grad[0] * ctx->get_saved_variables()[0];
+    const at::Tensor x = ctx->get_saved_variables()[0];
+    const at::Tensor dy = grad[0].to(at::kFloat).contiguous();
+    at::Tensor dx = at::empty_like(dy);
+    fq::window_backward(x.data_ptr<float>(), dy.data_ptr<float>(), dx.data_ptr<float>(), x.numel(), 0.f, 1.f,
+                        at::get_num_threads());
     const int bits = static_cast<int>(ctx->saved_data["grad_bits"].toInt());
-    return {dorefa_quantize_gradient(g, bits), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (bits < 32) dx = dorefa_quantize_gradient(dx, bits);
+    return {dx.to(grad[0].scalar_type()), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -69,13 +81,8 @@ class Dorefa : public QuantMethod {
     check_bits(*this, c);
     const double n = static_cast<double>((int64_t{1} << c.bits) - 1);
     const at::Tensor xd = x.detach();
-    if (r == Role::Activation) {
-      const at::Tensor q = (xd.clamp(0, 1) * n).round() / n;
-      const at::Tensor inside = ((xd >= 0) & (xd <= 1)).to(x.scalar_type());
-      const int gb = grad_bits(c);
-      if (gb < 32) return DorefaActivation::apply(x, q, inside, static_cast<int64_t>(gb));
-      return straight_through(x, q, inside);
-    }
+    if (r == Role::Activation)
+      return DorefaActivation::apply(x, static_cast<int64_t>(c.bits), static_cast<int64_t>(grad_bits(c)));
     if (c.bits == 1) {
       const at::Tensor e = reduce_mean(xd.abs(), c.per_channel);
       store(p.at(0), e, "scale");

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "fake_quant_kernels.h"
 #include "methods_learned.h"
 
 namespace qforge::quant {
@@ -30,19 +31,23 @@ double pact_levels(int bits, bool is_signed) {
   return is_signed ? std::ldexp(1.0, bits - 1) - 1.0 : std::ldexp(1.0, bits) - 1.0;
 }
 
+// One fused pass each way (fake_quant_kernels): PACT sits on every activation of a PACT network, and the
+// composed ATen version made five passes over the tensor forward and six backward.
 struct PactFunction : public torch::autograd::Function<PactFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& alpha,
                             int64_t bits, bool is_signed, double decay) {
     const double a = std::max(alpha.detach().item<double>(), 1e-8);
     const double n = pact_levels(static_cast<int>(bits), is_signed);
-    const at::Tensor xd = x.detach();
-    const at::Tensor y = is_signed ? xd.clamp(-a, a) : xd.clamp(0.0, a);
-    const at::Tensor q = (y * (n / a)).round() * (a / n);
-    ctx->save_for_backward({xd, alpha.detach()});
+    const at::Tensor xc = x.detach().to(at::kFloat).contiguous();
+    at::Tensor y = at::empty_like(xc);
+    const auto af = static_cast<float>(a);
+    fq::clipped_round(xc.data_ptr<float>(), y.data_ptr<float>(), xc.numel(), is_signed ? -af : 0.f, af,
+                      static_cast<float>(n / a), static_cast<float>(a / n), at::get_num_threads());
+    ctx->save_for_backward({xc, alpha.detach()});
     ctx->saved_data["a"] = a;
     ctx->saved_data["signed"] = is_signed;
     ctx->saved_data["decay"] = decay;
-    return q;
+    return y.to(x.scalar_type());
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -53,14 +58,13 @@ struct PactFunction : public torch::autograd::Function<PactFunction> {
     const double a = ctx->saved_data["a"].toDouble();
     const bool is_signed = ctx->saved_data["signed"].toBool();
     const double decay = ctx->saved_data["decay"].toDouble();
-    const at::Tensor& g = grad[0];
-    const at::Tensor lo = is_signed ? x > -a : x >= 0;
-    const at::Tensor inside = lo & (x < a);
-    const at::Tensor gx = g * inside.to(g.scalar_type());
-    at::Tensor ga = (g * (x >= a).to(g.scalar_type())).sum();
-    if (is_signed) ga = ga - (g * (x <= -a).to(g.scalar_type())).sum();
-    if (decay != 0) ga = ga + decay * alpha;
-    return {gx, ga.reshape(alpha.sizes()).to(alpha.scalar_type()), at::Tensor(), at::Tensor(), at::Tensor()};
+    const at::Tensor dy = grad[0].to(at::kFloat).contiguous();
+    at::Tensor dx = at::empty_like(dy);
+    double ga = fq::pact_backward(x.data_ptr<float>(), dy.data_ptr<float>(), dx.data_ptr<float>(), x.numel(),
+                                  static_cast<float>(a), is_signed, at::get_num_threads());
+    if (decay != 0) ga += decay * alpha.item<double>();
+    return {dx.to(grad[0].scalar_type()), at::full(alpha.sizes(), ga, alpha.options()), at::Tensor(), at::Tensor(),
+            at::Tensor()};
   }
 };
 

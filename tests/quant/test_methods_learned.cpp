@@ -71,6 +71,41 @@ TEST(Pact, LevelCountAndInitializationFromData) {
   }
 }
 
+// The fused kernel against PACT's formula written with ATen ops (the implementation before fusion):
+// forward bit-identical, including rounding ties, values exactly at +-alpha and NaN; gradients exact for
+// x and within float summation error for alpha; above one OpenMP block so the threaded reduction runs.
+TEST(Pact, FusedKernelMatchesTheComposedFormula) {
+  auto m = make_pact_method();
+  for (bool is_signed : {false, true}) {
+    for (int bits : {2, 4, 8}) {
+      const double a = 1.7, n = is_signed ? std::ldexp(1.0, bits - 1) - 1 : std::ldexp(1.0, bits) - 1;
+      torch::manual_seed(bits);
+      at::Tensor x0 = torch::randn({3, 20000}) * 2;
+      x0[0][0] = static_cast<float>(a);
+      x0[0][1] = static_cast<float>(-a);
+      x0[0][2] = 0.f;
+      x0[0][3] = static_cast<float>(2.5 * a / n);  // lands on a rounding tie
+      x0[0][4] = std::nanf("");
+      at::Tensor x = x0.clone().requires_grad_(true);
+      auto c = config(*m, bits, false, is_signed, {{"alpha_init", a}});
+      auto p = make_params(*m, c, Role::Activation, x.sizes());
+      p[0].requires_grad_(true);
+      at::Tensor y = run(*m, c, Role::Activation, x, p);
+      const at::Tensor clipped = is_signed ? x0.clamp(-a, a) : x0.clamp(0.0, a);
+      const at::Tensor ref = (clipped * (n / a)).round() * (a / n);
+      EXPECT_TRUE(at::equal(y.isnan(), ref.isnan()));
+      EXPECT_TRUE(at::equal(y.nan_to_num(0), ref.nan_to_num(0))) << "bits " << bits << " signed " << is_signed;
+      at::Tensor g = torch::randn({3, 20000});
+      (y * g).sum().backward();
+      const at::Tensor lo = is_signed ? x0 > -a : x0 >= 0;
+      EXPECT_TRUE(at::equal(x.grad(), g * (lo & (x0 < a)).to(at::kFloat)));
+      at::Tensor ga = (g * (x0 >= a).to(at::kFloat)).sum(at::kDouble);
+      if (is_signed) ga = ga - (g * (x0 <= -a).to(at::kFloat)).sum(at::kDouble);
+      EXPECT_NEAR(p[0].grad().item<double>(), ga.item<double>(), 1e-4 * (1 + std::abs(ga.item<double>())));
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- qil
 
 TEST(Qil, ActivationInterval) {
