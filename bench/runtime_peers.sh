@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The integer runtime on ImageNet-size networks against its peers, one run: torchvision's ResNet-18 and
+# MobileNetV2 (Debian's python3-torchvision, seeded random weights, randomized BatchNorm statistics, eval mode;
+# speed does not depend on the weights) at 3x224x224, batch 1 and 32, all at the same thread count on the
+# same input batch:
+#   qforge-rt     build-rt/qforge-rt on the W8A8 QDQ file qforge made (qforge ptq, per-channel weights,
+#                 minmax ranges on CALIB random structured images, then qforge export --format qdq)
+#   ORT           ONNX Runtime (tools/ort/run_ort.js) on that same QDQ file
+#   onednn        PyTorch FX post-training int8, onednn engine, on the same float model (bench/peers/pytorch_runtime.py)
+#   float         PyTorch float on the same float model (libtorch's float kernels: the baseline)
+# Medians; ratios are qforge-rt / the faster int8 peer (< 1: qforge-rt is faster) and float / qforge-rt (the
+# speed-up over float). Also checks that qforge-rt's and ORT's outputs on the QDQ file agree (max |diff|,
+# top-1), so the timings compare working models.
+#   bash bench/runtime_peers.sh [QFORGE] [WORK_DIR] [THREADS] [RUNS_B1,RUNS_B32] [CALIB]
+# Defaults: build/qforge, /tmp/rt-peers, 2 threads, 30,5 runs, 32 calibration images; MODELS="resnet18 mobilenet_v2".
+# Also prints the table from each engine's fastest run (min), the outputs' agreement and the load average: on a
+# loaded machine the OpenMP peers' medians (PyTorch) suffer most, since every layer waits for the slowest
+# thread. About 3 minutes on 2 cores.
+# Needs build-rt/qforge-rt, tools/ort/node_modules, python3-torch, python3-torchvision, python3-onnx.
+source "$(dirname "$0")/peers/same_allocator.sh"
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")/.." && pwd)"
+BIN=${1:-$HERE/build/qforge} WORK=${2:-/tmp/rt-peers} THREADS=${3:-2} RUNS=${4:-30,5} CALIB=${5:-32}
+MODELS=${MODELS:-resnet18 mobilenet_v2}
+# Where onednn cannot run a model (PyTorch 1.13's onednn fails on MobileNetV2 at batch > 1), the cell says "fails";
+# FALLBACK=qnnpack times PyTorch's qnnpack engine there instead (slow on x86 and, on these random-weight
+# networks, far from the float outputs: not a working peer, so not the default).
+FALLBACK=${FALLBACK:-none}
+RT="$HERE/build-rt/qforge-rt"
+PY=/usr/bin/python3
+[ -x "$RT" ] || { echo "runtime_peers: $RT not found (cmake -S runtime -B build-rt && cmake --build build-rt)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "runtime_peers: $BIN not found" >&2; exit 1; }
+RUNS1=${RUNS%,*} RUNS32=${RUNS#*,}
+DATA="$WORK/data"
+mkdir -p "$DATA"
+
+# Calibration and test images: low-frequency random colour fields plus noise (uint8, for qforge's npy dataset:
+# DATA/{train,test}_{images,labels}.npy), the same calibration images normalized with ImageNet's statistics
+# (as qforge normalizes an npy dataset) for PyTorch, and the timed input batches x1.npy, x32.npy.
+"$PY" - "$DATA" "$CALIB" <<'PY'
+import sys
+import numpy as np
+out, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+def images(k):
+    fields = np.kron(rng.random((k, 3, 7, 7)), np.ones((32, 32)))
+    return np.clip(255 * (0.7 * fields + 0.3 * rng.random((k, 3, 224, 224))), 0, 255).round().astype(np.uint8)
+mean = np.array([0.485, 0.456, 0.406], np.float32)[:, None, None]
+std = np.array([0.229, 0.224, 0.225], np.float32)[:, None, None]
+norm = lambda u: ((u.astype(np.float32) / 255 - mean) / std).astype(np.float32)
+train, test = images(n), images(8)
+np.save(f"{out}/train_images.npy", train)
+np.save(f"{out}/train_labels.npy", (np.arange(n) * 37 % 1000).astype(np.int64))
+np.save(f"{out}/test_images.npy", test)
+np.save(f"{out}/test_labels.npy", np.array([0, 1, 2, 3, 4, 5, 6, 999], np.int64))  # 1000 classes
+np.save(f"{out}/calib.npy", norm(train))
+for b in (1, 32):
+    np.save(f"{out}/x{b}.npy", norm(images(b)))
+PY
+
+json_field() { "$PY" -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
+
+echo "qforge-rt vs int8 and float peers: $THREADS threads, input [B,3,224,224], median of $RUNS1 (batch 1) / $RUNS32 (batch 32) runs,"
+echo "$CALIB calibration images, kernels: ${QFORGE_RT_ISA:-the best this CPU has}, torch $("$PY" -c 'import torch; print(torch.__version__)'),"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+for M in $MODELS; do
+  F="$WORK/$M.onnx" Q="$WORK/$M.int8.onnx"
+  "$PY" "$HERE/bench/peers/torchvision_onnx.py" "$M" "$F" 2>/dev/null
+  cat > "$WORK/$M.ptq.yaml" <<YAML
+model: {onnx: "$F", in_channels: 3, num_classes: 1000, input_size: [224, 224]}
+data: {name: npy, root: "$DATA"}
+ptq: {weights: 8, activations: 8, per_channel: true, calibrator: minmax, calib: $CALIB}
+YAML
+  ptq_s=$("$BIN" ptq "$WORK/$M.ptq.yaml" --no-eval --json -q --threads "$THREADS" --batch-size 8 -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
+  "$BIN" export "$WORK/$M.w8a8.ckpt" --format qdq -o "$Q" > /dev/null
+  "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$DATA/calib.npy" --input "$DATA/x1.npy" --input "$DATA/x32.npy" \
+    --runs "$RUNS1,$RUNS32" --threads "$THREADS" --fallback-engine "$FALLBACK" > "$WORK/$M.pytorch.json"
+  echo
+  echo "### $M (qforge ptq: $(printf %.1f "$ptq_s") s; $(wc -c < "$Q") bytes QDQ)"
+  echo
+  echo "| batch | qforge-rt (ms) | ORT (ms) | onednn (ms) | float (ms) | qforge-rt / best int8 peer | float / qforge-rt |"
+  echo "|---|---|---|---|---|---|---|"
+  rm -f "$WORK/$M.mins" "$WORK/$M.notes"
+  for B in 1 32; do
+    N=$RUNS1; [ "$B" = 32 ] && N=$RUNS32
+    # stdbuf: the JSON line reaches the pipe even if the process dies at exit; a nonzero status is reported below the table
+    rc=0
+    rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$DATA/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$N" --json \
+         2> "$WORK/$M.rt$B.err" | tail -1) || rc=$?
+    [ "$rc" = 0 ] || echo "qforge-rt exited with status $rc at batch $B after: $(grep -v '^qforge-rt: /' "$WORK/$M.rt$B.err" | head -2 | tr '\n' ' ')" >> "$WORK/$M.notes"
+    case $rt in "{"*) ;; *) echo "runtime_peers: qforge-rt failed on $Q (status $rc): $(cat "$WORK/$M.rt$B.err")" >&2; exit 1 ;; esac
+    ort=$(node "$HERE/tools/ort/run_ort.js" "$Q" "$DATA/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$N" | tail -1)
+    node "$HERE/tools/ort/run_ort.js" "$Q" "$DATA/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" > /dev/null  # the outputs
+    "$PY" - "$WORK/$M.pytorch.json" "$B" "$rt" "$ort" "$WORK/$M.mins" <<'PY'
+import json, sys
+b, rt, ort = int(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+p = [j for j in map(json.loads, open(sys.argv[1])) if j["batch"] == b][0]
+eng = p.get("int8_engine")
+def row(stat):  # stat: "" (median) or "_min"
+    r, o, f = rt[f"{stat[1:] or 'median'}_ms"], ort[f"{stat[1:] or 'median'}_ms"], p[f"float{stat}_ms"]
+    q = p[f"int8{stat}_ms"] if eng else float("inf")
+    cell = "fails" if eng is None else f"{q:.2f}" + ("" if eng == "onednn" else f" ({eng})")
+    return f"| {b} | {r:.2f} | {o:.2f} | {cell} | {f:.2f} | {r / min(o, q):.2f} | {f / r:.2f} |"
+print(row(""))
+with open(sys.argv[5], "a") as f:
+    f.write(row("_min") + "\n")
+PY
+  done
+  "$PY" - "$WORK" "$M" <<'PY'
+import json, sys
+import numpy as np
+w, m = sys.argv[1], sys.argv[2]
+rt = np.concatenate([np.load(f"{w}/{m}.rt{b}.npy") for b in (1, 32)])
+ort = np.concatenate([np.load(f"{w}/{m}.ort{b}.npy") for b in (1, 32)])
+d = np.abs(rt - ort).max()
+agree = int((rt.argmax(1) == ort.argmax(1)).sum())
+peer = [json.loads(l) for l in open(f"{w}/{m}.pytorch.json")]
+print("\nThe same with each engine's fastest run (min) instead of its median:\n")
+print("| batch | qforge-rt (ms) | ORT (ms) | onednn (ms) | float (ms) | qforge-rt / best int8 peer | float / qforge-rt |")
+print("|---|---|---|---|---|---|---|")
+print(open(f"{w}/{m}.mins").read(), end="")
+errors = {j["batch"]: j["int8_error"] for j in map(json.loads, open(f"{w}/{m}.pytorch.json")) if "int8_error" in j}
+for b, e in errors.items():
+    print(f"\nPyTorch int8 at batch {b}: {e}")
+try:
+    print("\nWARNING: " + "\nWARNING: ".join(open(f"{w}/{m}.notes").read().splitlines()))
+except FileNotFoundError:
+    pass
+print(f"\nqforge-rt vs ORT on the QDQ file ({len(rt)} images): max |diff| {d:.3g} (max |logit| {np.abs(ort).max():.3g}), "
+      f"top-1 agrees on {agree}/{len(rt)}; PyTorch int8 vs PyTorch float, top-1 agreement: "
+      + ", ".join(f"batch {j['batch']} {j['int8_top1_agrees_with_float']:.0%}, max |diff| {j['int8_max_abs_diff_vs_float']:.3g} ({j['int8_engine']})" if "int8_engine" in j
+                  else f"batch {j['batch']} -" for j in peer))
+PY
+  echo
+  echo "load average after $M: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
