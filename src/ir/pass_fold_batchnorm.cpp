@@ -6,6 +6,10 @@
 namespace qforge::ir {
 
 namespace {
+// Running variance at or below this fraction of epsilon: the channel is constant. Its BN output then
+// deviates from beta by at most gamma * sqrt(var / eps) = 1e-4 gamma (one standard deviation).
+constexpr double kConstantChannelVar = 1e-8;
+
 std::vector<float> init_floats(const Graph& g, const Node& n, size_t k) {
   if (k >= n.inputs.size() || !g.is_initializer(n.inputs[k]))
     throw std::runtime_error("fold_batchnorm: node '" + n.name + "' input " + std::to_string(k) + " is not constant");
@@ -46,6 +50,14 @@ int fold_batchnorm(Graph& g) {
     if (layer->inputs.size() > 2 && !layer->inputs[2].empty()) bias = init_floats(g, *layer, 2);
     for (int64_t c = 0; c < out_ch; ++c) {
       double s = gamma[c] / std::sqrt(static_cast<double>(var[c]) + eps);
+      if (var[c] <= kConstantChannelVar * eps) {
+        // A channel whose output never varied on the statistics' data (a dead filter): BN maps it to beta.
+        // Folding would scale its weights by gamma / sqrt(eps) (~300x), which then sets the quantization
+        // range of the whole tensor and of the layers CLE equalizes with it. Its weights carry nothing.
+        for (int64_t k = 0; k < per; ++k) wf[c * per + k] = 0.f;
+        bias[c] = beta[c];
+        continue;
+      }
       for (int64_t k = 0; k < per; ++k) wf[c * per + k] = static_cast<float>(wf[c * per + k] * s);
       bias[c] = static_cast<float>((bias[c] - mean[c]) * s + beta[c]);
     }

@@ -46,6 +46,37 @@ TEST(Passes, FoldBatchnormPreservesOutputs) {
   EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-5)) << (a - b).abs().max().item<float>();
 }
 
+// A dead filter (constant output, running variance ~0) folds to zero weights and bias beta, instead of
+// weights scaled by gamma / sqrt(eps); its output is unchanged on the data it was constant on.
+TEST(Passes, FoldBatchnormZeroesChannelsWhoseOutputWasConstant) {
+  ir::Graph g = conv_bn_graph();
+  const int64_t per = 3 * 3 * 3;
+  float* w = g.initializers.at("conv.weight").data<float>();
+  for (int64_t k = 0; k < per; ++k) w[1 * per + k] = 1e-9f;  // channel 1: decayed to nothing
+  g.initializers.at("bn.running_var").data<float>()[1] = 1e-21f;
+  g.initializers.at("bn.running_mean").data<float>()[1] = g.initializers.at("conv.bias").data<float>()[1];
+  exec::GraphModule ref(g);
+  ref.eval();
+  ir::Graph folded = g;
+  ASSERT_EQ(ir::fold_batchnorm(folded), 2);
+  const float beta1 = g.initializers.at("bn.bias").data<float>()[1];
+  const std::vector<float> wf = folded.initializers.at("conv.weight").to_floats();
+  for (int64_t k = 0; k < per; ++k) EXPECT_EQ(wf[static_cast<size_t>(per + k)], 0.f);
+  float max_other = 0;
+  for (int64_t k = 0; k < per; ++k) max_other = std::max(max_other, std::abs(wf[static_cast<size_t>(k)]));
+  EXPECT_GT(max_other, 0.f);  // the live channels fold as before
+  const ir::Node* conv = nullptr;
+  for (const ir::Node& n : folded.nodes)
+    if (n.op == "Conv") conv = &n;
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(folded.initializers.at(conv->inputs[2]).to_floats()[1], beta1);
+  exec::GraphModule m(folded);
+  m.eval();
+  at::Tensor x = torch::randn({5, 3, 6, 6});
+  at::Tensor a = ref.forward(x), b = m.forward(x);
+  EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-5)) << (a - b).abs().max().item<float>();
+}
+
 TEST(Passes, FoldConstantsAndDeadNodes) {
   ir::GraphBuilder b("c");
   std::string x = b.input("input", {-1, 6});

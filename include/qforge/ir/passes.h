@@ -23,6 +23,7 @@ int eliminate_dead_nodes(Graph& g);
 
 // Folds BatchNormalization into a preceding Conv or Gemm (transB=1) whose output it alone
 // reads: W' = W * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta.
+// A channel whose running variance is at most 1e-8 eps (its output was constant) gets W' = 0, b' = beta.
 int fold_batchnorm(Graph& g);
 
 }  // namespace qforge::ir

@@ -16,26 +16,31 @@ int size_class(size_t bytes) {
   return c;
 }
 
+// Other thread_local containers using the recycling allocator (pack_panel.cpp's row scratch) may be destroyed
+// after this cache at thread exit: from then on blocks go straight to / come straight from the C heap.
+thread_local bool cache_gone = false;
+
 struct Cache {
   std::vector<void*> free[kClasses];
   ~Cache() {
     for (auto& l : free)
       for (void* p : l) std::free(p);
+    cache_gone = true;
   }
 };
-Cache& cache() {
+Cache* cache() {
+  if (cache_gone) return nullptr;
   thread_local Cache c;
-  return c;
+  return &c;
 }
 }  // namespace
 
 void* buffer_alloc(size_t bytes) {
   const int c = size_class(bytes == 0 ? 1 : bytes);
   if (c >= kClasses) throw std::bad_alloc();
-  std::vector<void*>& l = cache().free[c];
-  if (!l.empty()) {
-    void* p = l.back();
-    l.pop_back();
+  if (Cache* k = cache(); k && !k->free[c].empty()) {
+    void* p = k->free[c].back();
+    k->free[c].pop_back();
     return p;
   }
   void* p = std::aligned_alloc(64, size_t{1} << c);
@@ -46,9 +51,9 @@ void* buffer_alloc(size_t bytes) {
 void buffer_free(void* p, size_t bytes) {
   if (!p) return;
   const int c = size_class(bytes == 0 ? 1 : bytes);
-  std::vector<void*>& l = cache().free[c];
-  if ((size_t{1} << c) <= kMaxCachedBlock && l.size() < kMaxCachedPerClass) {
-    l.push_back(p);
+  Cache* k = cache();
+  if (k && (size_t{1} << c) <= kMaxCachedBlock && k->free[c].size() < kMaxCachedPerClass) {
+    k->free[c].push_back(p);
     return;
   }
   std::free(p);
