@@ -8,17 +8,18 @@
 #include "graph/op.h"
 #include "graph/spatial.h"
 #include "graph/qparams.h"
+#include "kernels/pool_q.h"
 
 namespace qfrt {
 
 namespace {
-void float_pool(const Tensor& x, const PoolGeom& g, bool is_max, Tensor& y, int64_t planes) {
+// Float average pooling (max pooling of every type is maxpool_plane).
+void float_avgpool(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes) {
   const float* px = x.data<float>();
   float* py = y.data<float>();
   parallel_for(planes, [&](int64_t p) {
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
-        float best = -std::numeric_limits<float>::infinity();
         double sum = 0;
         int64_t count = 0;
         for (int64_t i = 0; i < g.kh; ++i)
@@ -26,16 +27,17 @@ void float_pool(const Tensor& x, const PoolGeom& g, bool is_max, Tensor& y, int6
             const int64_t ih = oh * g.sh - g.pt + i * g.dh, iw = ow * g.sw - g.pl + j * g.dw;
             const bool inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
             const bool in_pads = ih >= -g.pt && ih < g.H + g.pb && iw >= -g.pl && iw < g.W + g.pr;
-            if (inside) {
-              const float v = px[(p * g.H + ih) * g.W + iw];
-              best = std::max(best, v);
-              sum += v;
-            }
+            if (inside) sum += px[(p * g.H + ih) * g.W + iw];
             if (inside || (g.count_include_pad && in_pads)) ++count;
           }
-        py[(p * g.OH + oh) * g.OW + ow] = is_max ? best : static_cast<float>(count ? sum / static_cast<double>(count) : 0.0);
+        py[(p * g.OH + oh) * g.OW + ow] = static_cast<float>(count ? sum / static_cast<double>(count) : 0.0);
       }
   });
+}
+
+template <class T> void maxpool_planes(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes) {
+  const int64_t ip = g.H * g.W, op = g.OH * g.OW;
+  parallel_for(planes, [&](int64_t p) { maxpool_plane(x.data<T>() + p * ip, g, y.data<T>() + p * op); });
 }
 
 struct PoolSetup {
@@ -66,16 +68,12 @@ OpFactory pool(bool is_max, bool global) {
     const Tensor& x = need(n, in, 0);
     const PoolSetup s = setup(n, x, global);
     out[0] = Tensor(x.dtype, s.out);
-    const int64_t planes = s.N * s.C, ip = s.H * s.W, op = s.g.OH * s.g.OW;
-    if (x.dtype == DType::F32) return float_pool(x, s.g, is_max, out[0], planes);
+    const int64_t planes = s.N * s.C;
+    if (x.dtype == DType::F32) return is_max ? maxpool_planes<float>(x, s.g, out[0], planes) : float_avgpool(x, s.g, out[0], planes);
     if (!is_max) fail(n.label() + ": integer average pooling runs only between DequantizeLinear and QuantizeLinear");
-    if (x.dtype == DType::U8) {
-      for (int64_t p = 0; p < planes; ++p) maxpool_plane(x.data<uint8_t>() + p * ip, s.g, out[0].data<uint8_t>() + p * op);
-    } else if (x.dtype == DType::S8) {
-      for (int64_t p = 0; p < planes; ++p) maxpool_plane(x.data<int8_t>() + p * ip, s.g, out[0].data<int8_t>() + p * op);
-    } else {
-      fail(n.label() + ": unsupported input type " + dtype_name(x.dtype));
-    }
+    if (x.dtype == DType::U8) return maxpool_planes<uint8_t>(x, s.g, out[0], planes);
+    if (x.dtype == DType::S8) return maxpool_planes<int8_t>(x, s.g, out[0], planes);
+    fail(n.label() + ": unsupported input type " + dtype_name(x.dtype));
   });
 }
 

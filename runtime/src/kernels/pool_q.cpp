@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -10,20 +11,24 @@
 namespace qfrt {
 
 template <class T> void maxpool_plane(const T* x, const PoolGeom& g, T* y) {
+  // Integers compare as int32; floats as floats, with -inf for a window that is all padding.
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, float, int32_t>;
+  const Acc none = std::is_floating_point_v<T> ? -std::numeric_limits<float>::infinity() : std::numeric_limits<int32_t>::min();
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
-      int32_t best = std::numeric_limits<int32_t>::min();
+      Acc best = none;
       for (int64_t i = 0; i < g.kh; ++i) {
         const int64_t ih = oh * g.sh - g.pt + i * g.dh;
         if (ih < 0 || ih >= g.H) continue;
         for (int64_t j = 0; j < g.kw; ++j) {
           const int64_t iw = ow * g.sw - g.pl + j * g.dw;
           if (iw < 0 || iw >= g.W) continue;
-          const int32_t v = x[ih * g.W + iw];
+          const Acc v = x[ih * g.W + iw];
           if (v > best) best = v;
         }
       }
-      y[oh * g.OW + ow] = static_cast<T>(best == std::numeric_limits<int32_t>::min() ? std::numeric_limits<T>::lowest() : best);
+      if constexpr (std::is_floating_point_v<T>) y[oh * g.OW + ow] = best;
+      else y[oh * g.OW + ow] = best == none ? std::numeric_limits<T>::lowest() : static_cast<T>(best);
     }
 }
 
@@ -69,6 +74,7 @@ void add_q(const TA* a, double sa, int32_t za, const TB* b, double sb, int32_t z
 
 template void maxpool_plane<uint8_t>(const uint8_t*, const PoolGeom&, uint8_t*);
 template void maxpool_plane<int8_t>(const int8_t*, const PoolGeom&, int8_t*);
+template void maxpool_plane<float>(const float*, const PoolGeom&, float*);
 #define QF_AVG(TI, TO) template void avgpool_plane<TI, TO>(const TI*, const PoolGeom&, double, int32_t, double, int32_t, TO*);
 QF_AVG(uint8_t, uint8_t)
 QF_AVG(uint8_t, int8_t)

@@ -11,7 +11,8 @@ struct PoolGeom {
 };
 
 // Max over the window; padding is ignored (ONNX pads MaxPool with -inf). Quantization is monotonic,
-// so this equals quantizing the float max exactly.
+// so this equals quantizing the float max exactly. T: uint8, int8 or float (an all-padding window gives
+// -inf for float).
 template <class T> void maxpool_plane(const T* x, const PoolGeom& g, T* y);
 
 // Average of (x - zx) over the window (padding counts as a real 0 when count_include_pad), rescaled
