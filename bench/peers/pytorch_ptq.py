@@ -13,14 +13,12 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
-from torch.ao.quantization import get_default_qconfig_mapping
-from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fashion_mnist import images, labels  # noqa: E402
 from onnx_to_torch import OnnxNet  # noqa: E402
+from pytorch_runtime import quantize, time_ms  # noqa: E402
 
 def top1(model, x, y, batch=500):
     correct = 0
@@ -28,18 +26,6 @@ def top1(model, x, y, batch=500):
         for i in range(0, len(x), batch):
             correct += int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
     return 100.0 * correct / len(x)
-
-
-def latency_ms(model, x, runs=50):
-    with torch.no_grad():
-        for _ in range(5):
-            model(x)
-        t = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            model(x)
-            t.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(t))
 
 
 def main():
@@ -59,11 +45,7 @@ def main():
     float_top1 = top1(net, test_x, test_y)
 
     t0 = time.perf_counter()
-    prepared = prepare_fx(net, get_default_qconfig_mapping("onednn"), (train_x[:1],))
-    with torch.no_grad():
-        for i in range(0, len(train_x), a.calib_batch):
-            prepared(train_x[i:i + a.calib_batch])
-    quantized = convert_fx(prepared)
+    quantized = quantize(net, train_x, "onednn", a.calib_batch)
     ptq_s = time.perf_counter() - t0
 
     print(json.dumps({
@@ -73,8 +55,8 @@ def main():
         "float_top1": float_top1,
         "int8_top1": top1(quantized, test_x, test_y),
         "ptq_seconds": ptq_s,
-        "int8_batch1_ms": latency_ms(quantized, test_x[:1]),
-        "int8_batch32_ms": latency_ms(quantized, test_x[:32]),
+        "int8_batch1_ms": time_ms(quantized, test_x[:1], 50, 5)[0],
+        "int8_batch32_ms": time_ms(quantized, test_x[:32], 50, 5)[0],
     }))
 
 

@@ -43,8 +43,9 @@ def time_ms(model, x, runs, warmup):
 
 
 def quantize(net, calib, engine, batch):
+    """FX post-training int8 of net (prepared in place: pass a copy to keep the float model)."""
     torch.backends.quantized.engine = engine
-    prepared = prepare_fx(copy.deepcopy(net), get_default_qconfig_mapping(engine), (calib[:1],))
+    prepared = prepare_fx(net, get_default_qconfig_mapping(engine), (calib[:1],))
     with torch.no_grad():
         for i in range(0, len(calib), batch):
             prepared(calib[i:i + batch])
@@ -68,7 +69,7 @@ def main():
     net = OnnxNet(a.model).eval()
     calib = torch.from_numpy(np.load(a.calib))
     t0 = time.perf_counter()
-    models = {"onednn": quantize(net, calib, "onednn", a.calib_batch)}
+    models = {"onednn": quantize(copy.deepcopy(net), calib, "onednn", a.calib_batch)}
     ptq_s = time.perf_counter() - t0
 
     for k, path in enumerate(a.input):
@@ -83,7 +84,7 @@ def main():
         for engine in ["onednn"] + ([a.fallback_engine] if a.fallback_engine != "none" else []):
             try:
                 if engine not in models:
-                    models[engine] = quantize(net, calib, engine, a.calib_batch)
+                    models[engine] = quantize(copy.deepcopy(net), calib, engine, a.calib_batch)
                 torch.backends.quantized.engine = engine
                 q = models[engine]
                 with torch.no_grad():
