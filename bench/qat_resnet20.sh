@@ -4,7 +4,7 @@
 # Usage: bench/qat_resnet20.sh [path/to/qforge] [float checkpoint] [epochs] [recipe-stem[:overrides] ...]
 #   e.g. bench/qat_resnet20.sh build/qforge runs/bench-resnet20/best.ckpt 3 lsq-w4a4 \
 #          "lsq-w4a4:quantize.weights.bits=2 quantize.activations.bits=2" xnor-w1a1
-# Outputs go to runs/bench-qat/<stem>[-<n>]; a killed run resumes.
+# Outputs go to runs/bench-qat/<stem>-<hash of epochs and overrides>; a killed run resumes.
 set -euo pipefail
 QF=${1:-build/qforge}
 INIT=${2:-runs/bench-resnet20/best.ckpt}
@@ -18,13 +18,12 @@ echo "| run | epochs | test top-1 | vs float |"
 echo "|---|---|---|---|"
 ft=$(num top1 "$float")
 echo "| float ResNet-20 ($INIT) | - | $ft% | |"
-i=0
 for spec in "$@"; do
   stem=${spec%%:*}
   ov=""
   [[ $spec == *:* ]] && ov=${spec#*:}
-  i=$((i + 1))
-  out=runs/bench-qat/$stem-$i
+  # One directory per (recipe, epochs, overrides): --resume must never continue a different run.
+  out=runs/bench-qat/$stem-$(printf '%s|%s' "$EPOCHS" "$ov" | md5sum | cut -c1-8)
   # shellcheck disable=SC2086
   res=$("$QF" train "recipes/qat/resnet20-$stem.yaml" init="$INIT" train.epochs="$EPOCHS" $ov --out "$out" --resume --json | tail -n 1)
   t=$(num test_top1 "$res")
