@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "qforge/exec/graph_module.h"
+#include "qforge/quant/bn_fold.h"
 #include "qforge/quant/config.h"
 #include "qforge/quant/fake_quant_node.h"
 #include "qforge/quant/insert.h"
@@ -26,6 +27,10 @@ nlohmann::json run_qat(const recipe::Recipe& r, const train::TrainOptions& opt) 
   auto layers = std::make_shared<nlohmann::json>(nlohmann::json::array());
   train::TrainHooks h;
   h.prepare = [cfg, layers, quiet = opt.quiet](ir::Graph g) {
+    if (cfg.fold_bn) {
+      int n = quant::fold_batchnorm_for_qat(g);
+      if (!quiet) std::fprintf(stderr, "fold_bn: %d BatchNorm layers folded into their convolutions' weights for QAT\n", n);
+    }
     for (const quant::QuantizedLayer& l : quant::insert_fake_quant(g, cfg)) {
       layers->push_back({{"layer", l.layer}, {"weight_bits", l.weight_bits}, {"activation_bits", l.activation_bits}});
       if (!quiet)

@@ -6,10 +6,6 @@
 namespace qforge::ir {
 
 namespace {
-// Running variance at or below this fraction of epsilon: the channel is constant. Its BN output then
-// deviates from beta by at most gamma * sqrt(var / eps) = 1e-4 gamma (one standard deviation).
-constexpr double kConstantChannelVar = 1e-8;
-
 std::vector<float> init_floats(const Graph& g, const Node& n, size_t k) {
   if (k >= n.inputs.size() || !g.is_initializer(n.inputs[k]))
     throw std::runtime_error("fold_batchnorm: node '" + n.name + "' input " + std::to_string(k) + " is not constant");

@@ -85,6 +85,8 @@ void add_elementwise_rules(std::map<std::string, Rule>& r) {
   r["LogSoftmax"] = softmax;
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) r[op] = arithmetic;
   r["FakeQuant"] = fake_quant;
+  r["BnFoldWeight"] = fake_quant;  // quant/bn_fold.h: per-channel scalings, shape-preserving
+  r["BnUnfold"] = fake_quant;
   r["QuantizeLinear"] = quantize_linear;
   r["DequantizeLinear"] = dequantize_linear;
 }

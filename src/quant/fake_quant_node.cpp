@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "qforge/exec/op_registry.h"
+#include "qforge/quant/bn_fold.h"
 
 namespace qforge::quant {
 
@@ -74,6 +75,7 @@ void register_quantization() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_builtin_methods();
+    register_bn_fold_ops();
     exec::OpRegistry::instance().add(kFakeQuantOp, fake_quant_kernel);
   });
 }

@@ -3,12 +3,22 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "qforge/quant/bn_fold.h"
 #include "qforge/quant/fake_quant_node.h"
 
 namespace qforge::quant {
 
 namespace {
 bool is_layer(const ir::Node& n) { return n.op == "Conv" || n.op == "Gemm" || n.op == "MatMul"; }
+
+// The constant a layer's weight input holds: the initializer itself, or the one a BnFoldWeight node
+// (BatchNorm folded for QAT) scales. Null when the weight is computed otherwise.
+const ir::Tensor* weight_of(const ir::Graph& g, const ir::Node& n) {
+  if (n.inputs.size() < 2) return nullptr;
+  std::string v = n.inputs[1];
+  if (const ir::Node* p = g.producer(v); p && p->op == kBnFoldWeightOp) v = p->inputs.at(0);
+  return g.is_initializer(v) ? &g.initializers.at(v) : nullptr;
+}
 
 // Merges `over` onto a copy of `base` (one level deep: quantizer sections are flat maps).
 YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
@@ -120,9 +130,9 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
       keep = false;
     }
     if (enable && !keep) {
-      if (wsec.IsMap() && n.inputs.size() > 1 && g.is_initializer(n.inputs[1])) {
+      if (const ir::Tensor* w = weight_of(g, n); wsec.IsMap() && w) {
         QuantizerConfig c = resolve_quantizer(wsec, Role::Weight, wkey);
-        std::vector<int64_t> shape = g.initializers.at(n.inputs[1]).shape;
+        std::vector<int64_t> shape = w->shape;
         if (n.op == "Gemm" && n.attrs.i("transB", 0) == 0 && c.per_channel)
           throw std::runtime_error(wkey + ".per_channel: layer '" + n.name + "' stores its weight as [in, out]; per-channel needs transB=1");
         n.inputs[1] = add_quantizer(g, out, n.name + ".wq", n.inputs[1], c, Role::Weight, shape);

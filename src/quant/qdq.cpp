@@ -7,6 +7,7 @@
 
 #include "qforge/exec/tensor_convert.h"
 #include "qforge/ir/passes.h"
+#include "qforge/quant/bn_fold.h"
 #include "qforge/quant/fake_quant_node.h"
 
 namespace qforge::quant {
@@ -115,8 +116,10 @@ at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vec
 }
 }  // namespace
 
-ir::Graph to_qdq(const ir::Graph& g) {
+ir::Graph to_qdq(const ir::Graph& model) {
   register_quantization();
+  ir::Graph g = model;
+  fold_batchnorm_for_export(g);  // BatchNorm folded during QAT: deploy the folded layer
   bool any = false;
   for (const ir::Node& n : g.nodes) any |= n.op == kFakeQuantOp;
   if (!any)

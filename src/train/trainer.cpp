@@ -79,9 +79,19 @@ nlohmann::json run_training(const recipe::Recipe& r, const TrainOptions& opt, co
     meta.best_top1 = c.meta.best_top1;
     meta.metrics = c.meta.metrics;
     resuming = true;
-    if (c.meta.recipe_yaml != meta.recipe_yaml)
-      std::fprintf(stderr, "warning: %s was written with a different recipe; continuing with the one given now\n",
+    if (c.meta.recipe_yaml != meta.recipe_yaml) {
+      // The checkpoint's graph already holds its run's model and quantizers: continuing it under another
+      // model, init or quantize section would silently train something other than what the recipe says.
+      recipe::Recipe same = recipe::parse_recipe(c.meta.recipe_yaml, {}, last_path);
+      same.data = r.data;
+      same.train = r.train;
+      same.ptq = r.ptq;
+      if (same != r)
+        throw TrainError("--resume: " + last_path + " was trained with a different model, init or quantize section than the recipe given now; "
+                         "resume with the same recipe, or start this one in another --out");
+      std::fprintf(stderr, "warning: %s was written with different data or train settings; continuing with the ones given now\n",
                    last_path.c_str());
+    }
   } else {
     if (!opt.resume) std::remove(metrics_path.c_str());
     graph = build_graph(r.model, tc.seed);

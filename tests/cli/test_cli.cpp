@@ -105,6 +105,11 @@ TEST(Cli, TrainResumeEvalInspect) {
   auto jr = nlohmann::json::parse(resumed.last_line());
   EXPECT_EQ(jr["epochs"], 2);
   EXPECT_EQ(jr["steps"], 16);
+  // Resuming under a recipe that defines another network (here: quantized) is refused, not continued.
+  CliResult other = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=3 quantize.weights.method=lsq" + kQuick + "--out " + out +
+                            " --resume");
+  EXPECT_EQ(other.code, 1);
+  EXPECT_THAT(other.err, HasSubstr("different model, init or quantize section"));
 
   CliResult e = run_cli("eval " + out + "/last.ckpt --subset 256 --json");
   ASSERT_EQ(e.code, 0) << e.err;

@@ -21,6 +21,10 @@ int fold_shapes(Graph& g);
 // Removes nodes whose outputs reach no graph output, then unused initializers.
 int eliminate_dead_nodes(Graph& g);
 
+// A BatchNorm channel whose running variance is at most this fraction of epsilon was constant on the
+// statistics' data: its output deviates from beta by at most gamma * sqrt(var / eps) = 1e-4 gamma.
+constexpr double kConstantChannelVar = 1e-8;
+
 // Folds BatchNormalization into a preceding Conv or Gemm (transB=1) whose output it alone
 // reads: W' = W * gamma / sqrt(var + eps) per output channel, b' = (b - mean) * gamma / sqrt(var + eps) + beta.
 // A channel whose running variance is at most 1e-8 eps (its output was constant) gets W' = 0, b' = beta.

@@ -10,6 +10,7 @@
 //     overrides:   [{match: "layer3\\..*", weights: {bits: 2}, enable: true}]
 //     lr: 0.0                           # learning rate of quantizer parameters (0 = the optimizer's)
 //     freeze_bn_after: -1               # epochs after which BatchNorm statistics freeze (-1 = never)
+//     fold_bn: false                    # fold BatchNorm into the weights the quantizer sees (bn_fold.h)
 //
 // Each quantizer section takes: method, bits, per_channel (weights), signed (activations;
 // default: unsigned when the input comes from a ReLU/Clip(0,...)), noise, and the method's own
@@ -45,6 +46,7 @@ struct QuantizeConfig {
   std::vector<LayerOverride> overrides;
   double lr = 0.0;
   int freeze_bn_after = -1;
+  bool fold_bn = false;
 };
 
 // Throws std::runtime_error naming the full dotted key ("quantize.weights.bits: ...").
