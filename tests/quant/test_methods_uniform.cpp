@@ -71,7 +71,7 @@ TEST(Lsq, PerChannelAndUnsignedActivations) {
 }
 
 TEST(LsqPlus, ActivationOffsetFromRange) {
-  Q a = make("{method: lsq_plus, bits: 4, signed: false}", quant::Role::Activation, {});
+  Q a = make("{method: lsq_plus, bits: 4, signed: false, mse_init: 0}", quant::Role::Activation, {});
   at::Tensor x = torch::linspace(-1, 3, 101).view({1, 101});
   at::Tensor y = run(a, x.clone().requires_grad_());
   EXPECT_NEAR(a.p[0].item<float>(), 4.0 / 15, 1e-6);      // s = (max - min) / (2^b - 1)
@@ -80,6 +80,26 @@ TEST(LsqPlus, ActivationOffsetFromRange) {
   EXPECT_NEAR(y.min().item<float>(), -4 * 4.0 / 15, 1e-5);
   y.sum().backward();
   EXPECT_TRUE(a.p[1].grad().defined());  // the offset is learned
+}
+
+// The paper's initialization: the clipping range of least quantization MSE on the first batch. An outlier
+// no longer sets the step; evenly spread data keeps (nearly) its whole range, negative part included.
+TEST(LsqPlus, ActivationInitializationMinimizesTheError) {
+  at::Tensor x = torch::cat({torch::linspace(0, 1, 40000), torch::tensor({50.f})}).view({1, -1});
+  Q minmax = make("{method: lsq_plus, bits: 4, signed: false, mse_init: 0}", quant::Role::Activation, {});
+  Q mse = make("{method: lsq_plus, bits: 4, signed: false}", quant::Role::Activation, {});
+  const double err_minmax = (run(minmax, x) - x).pow(2).sum().item<double>();
+  const double err_mse = (run(mse, x) - x).pow(2).sum().item<double>();
+  EXPECT_NEAR(minmax.p[0].item<float>(), 50.0 / 15, 1e-5);
+  // Clipped near the bulk of the data (the grid's candidates are multiples of 50 / 32), not at 50.
+  EXPECT_LT(mse.p[0].item<float>(), 0.25);
+  EXPECT_LT(err_mse, 0.25 * err_minmax);
+  Q spread = make("{method: lsq_plus, bits: 4, signed: false}", quant::Role::Activation, {});
+  at::Tensor s = torch::linspace(-1, 3, 1001).view({1, -1});
+  at::Tensor y = run(spread, s);
+  EXPECT_GT(spread.p[0].item<float>(), 0.8 * 4.0 / 15);
+  EXPECT_LE(spread.p[0].item<float>(), 4.0 / 15 + 1e-6);
+  EXPECT_LT(y.min().item<float>(), -0.5);  // the offset keeps negative values
 }
 
 TEST(Uniform, SymmetricAndAffineRanges) {
