@@ -2,6 +2,7 @@
 // activation grid before each QuantizeLinear, int8 weights whose values use only the low-bit range.
 //   x -> Clip -> Q -> DQ -> conv1 (3x3, pad 1) -> Relu -> Clip -> Q -> DQ -> conv2 (3x3, stride 2) -> y (float)
 #pragma once
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@ namespace qfrt_test {
 struct LowbitSpec {
   int w_lo = -8, w_hi = 7;  // weight integer range; w_lo == -1, w_hi == 1, no_zero: binary
   bool no_zero = false;     // weights never 0 (binary {-1, +1})
+  bool pow2 = false;        // weights 0 or +-2^e within [w_lo, w_hi] (power-of-two grids)
   int a_bits = 4;           // activations on [0, 2^a_bits - 1] (uint8, zero point 0)
   bool ternary_acts = false;  // activations on [-1, 1] instead (int8, zero point 0, no Relu)
   int64_t C = 8, M = 16, H = 10, W = 10, batch = 2;
@@ -39,7 +41,7 @@ inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned 
     std::vector<int> v(static_cast<size_t>(M * C * 9));
     for (auto& x : v) {
       do x = d(rng);
-      while (s.no_zero && x == 0);
+      while ((s.no_zero && x == 0) || (s.pow2 && (std::abs(x) & (std::abs(x) - 1)) != 0));
     }
     b.int8s(tag + "_wq", {M, C, 3, 3}, v);
     std::uniform_real_distribution<float> sc(0.02f, 0.08f);

@@ -49,13 +49,16 @@ void expect_same_outputs(const std::string& onnx, const std::string& qfp, const 
 TEST(Packed, CodesRoundTripEveryKind) {
   std::mt19937 rng(1);
   const std::pair<WKind, std::pair<int, int>> kinds[] = {
-      {WKind::Int4, {-8, 7}}, {WKind::Int2, {-2, 1}}, {WKind::Ternary, {-1, 1}}, {WKind::Binary, {-1, 1}}, {WKind::Int8, {-128, 127}}};
+      {WKind::Int4, {-8, 7}}, {WKind::Int2, {-2, 1}}, {WKind::Ternary, {-1, 1}}, {WKind::Binary, {-1, 1}}, {WKind::Int8, {-128, 127}},
+      {WKind::Pow2, {-20, 20}}};
   for (const auto& kr : kinds)
     for (int64_t K : {1, 3, 7, 8, 9, 63, 65}) {
       const int64_t M = 5;
       std::vector<int8_t> w = qfrt_test::random_ints<int8_t>(static_cast<size_t>(M * K), kr.second.first, kr.second.second, rng);
       if (kr.first == WKind::Binary)
         for (auto& v : w) v = v >= 0 ? 1 : -1;
+      if (kr.first == WKind::Pow2)  // 0 or +-2^e, e in 0..6
+        for (auto& v : w) v = static_cast<int8_t>(v == 0 ? 0 : (v < 0 ? -1 : 1) * (1 << ((v < 0 ? -v : v) % 7)));
       const std::vector<uint8_t> p = pack_codes(w.data(), M, K, kr.first);
       ASSERT_EQ(static_cast<int64_t>(p.size()), M * ((K * wkind_bits(kr.first) + 7) / 8));
       std::vector<int8_t> back(w.size());
@@ -79,7 +82,10 @@ TEST(Packed, WeightKindIsTheNarrowestThatHoldsTheValues) {
   EXPECT_EQ(kind({-8, 7}, 0), WKind::Int4);
   EXPECT_EQ(kind({-2, 2}, 0), WKind::Int4);
   EXPECT_EQ(kind({-9, 0}, 0), WKind::Int8);
-  EXPECT_EQ(kind({8}, 0), WKind::Int8);
+  EXPECT_EQ(kind({8}, 0), WKind::Pow2);  // above int4, and a power of two
+  EXPECT_EQ(kind({-64, 0, 16, 1, -2}, 3), WKind::Pow2);  // stored integers: the zero point does not matter
+  EXPECT_EQ(kind({8, 3}, 0), WKind::Int8);
+  EXPECT_EQ(kind({-128, 0}, 0), WKind::Int8);  // 2^7 has no pow2 code
 }
 
 TEST(Packed, FixturesRunBitExactFromTheQfp) {
@@ -123,6 +129,8 @@ TEST(Packed, SyntheticWidthsArePackedAndRunBitExact) {
   add(-1, 1, true, 1, "binary");
   add(-1, 1, true, 4, "binary");
   add(-100, 100, false, 8, "I8");
+  add(-64, 64, false, 8, "pow2");
+  cases.back().s.pow2 = true;
   for (const Case& c : cases) {
     const std::string onnx = tmp(std::string("syn_") + c.kind + ".onnx"), qfp = tmp(std::string("syn_") + c.kind + ".qfp");
     qfrt_test::lowbit_model(c.s, onnx);

@@ -38,7 +38,7 @@ std::string inspect_qfp(const std::string& path) {
     else if (t.kind == "F32") bits = 32;
     const int64_t n_w = numel_of(t.shape);
     std::snprintf(line, sizeof line, "%-28s %-16s %5s %10lld %10lld\n", n.name.substr(0, 28).c_str(), n.op.c_str(),
-                  (t.kind == "ternary" || t.kind == "binary" ? t.kind.substr(0, 3) + std::to_string(bits) : std::to_string(bits)).c_str(),
+                  (t.kind == "ternary" || t.kind == "binary" || t.kind == "pow2" ? t.kind.substr(0, 3) + std::to_string(bits) : std::to_string(bits)).c_str(),
                   static_cast<long long>(n_w), static_cast<long long>(t.bytes));
     out += line;
     wbytes += t.bytes;

@@ -13,6 +13,7 @@ int wkind_bits(WKind k) {
     case WKind::Ternary: return 2;
     case WKind::Int2: return 2;
     case WKind::Int4: return 4;
+    case WKind::Pow2: return 4;
     case WKind::Int8: return 8;
   }
   return 8;
@@ -24,13 +25,14 @@ const char* wkind_name(WKind k) {
     case WKind::Ternary: return "ternary";
     case WKind::Int2: return "int2";
     case WKind::Int4: return "int4";
+    case WKind::Pow2: return "pow2";
     case WKind::Int8: return "int8";
   }
   return "int8";
 }
 
 bool wkind_from_name(const std::string& s, WKind& k) {
-  for (WKind c : {WKind::Binary, WKind::Ternary, WKind::Int2, WKind::Int4, WKind::Int8})
+  for (WKind c : {WKind::Binary, WKind::Ternary, WKind::Int2, WKind::Int4, WKind::Pow2, WKind::Int8})
     if (s == wkind_name(c)) {
       k = c;
       return true;
@@ -44,17 +46,27 @@ WKind weight_kind(const Tensor& w, const Tensor* zp) {
   if (zp)
     for (int64_t i = 0; i < zp->numel(); ++i) zero_zp &= zp->as_int(i) == 0;
   int lo = 127, hi = -128;
-  bool has_zero = false;
+  bool has_zero = false, pow2 = true;
   const int8_t* v = w.data<int8_t>();
   for (int64_t i = 0; i < w.numel(); ++i) {
     lo = std::min<int>(lo, v[i]);
     hi = std::max<int>(hi, v[i]);
     has_zero |= v[i] == 0;
+    pow2 &= pow2_code(v[i]) >= 0;
   }
   if (zero_zp && lo >= -1 && hi <= 1) return has_zero ? WKind::Ternary : WKind::Binary;
   if (lo >= -2 && hi <= 1) return WKind::Int2;
   if (lo >= -8 && hi <= 7) return WKind::Int4;
-  return WKind::Int8;
+  return pow2 ? WKind::Pow2 : WKind::Int8;
+}
+
+int pow2_code(int8_t x) {
+  if (x == 0) return 0;
+  const int a = x < 0 ? -x : x;
+  if (a > 64 || (a & (a - 1)) != 0) return -1;
+  int e = 0;
+  while ((1 << e) < a) ++e;
+  return (e + 1) | (x < 0 ? 8 : 0);
 }
 
 int64_t packed_row_bytes(WKind k, int64_t K) {
@@ -70,7 +82,9 @@ std::vector<uint8_t> pack_codes(const int8_t* w, int64_t M, int64_t K, WKind k) 
   for (int64_t m = 0; m < M; ++m)
     for (int64_t i = 0; i < K; ++i) {
       const int8_t x = w[m * K + i];
-      const unsigned code = k == WKind::Binary ? (x > 0 ? 1u : 0u) : static_cast<unsigned>(x) & mask;
+      const unsigned code = k == WKind::Binary ? (x > 0 ? 1u : 0u)
+                            : k == WKind::Pow2 ? static_cast<unsigned>(pow2_code(x))
+                                               : static_cast<unsigned>(x) & mask;
       p[static_cast<size_t>(m * rb + i / per)] |= static_cast<uint8_t>(code << ((i % per) * bits));
     }
   return p;
@@ -84,6 +98,7 @@ void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w) {
       const int code = (p[m * rb + i / per] >> ((i % per) * bits)) & ((1 << bits) - 1);
       int8_t x;
       if (k == WKind::Binary) x = code ? 1 : -1;
+      else if (k == WKind::Pow2) x = (code & 7) == 0 ? 0 : static_cast<int8_t>((code & 8 ? -1 : 1) * (1 << ((code & 7) - 1)));
       else if (k == WKind::Int8) x = static_cast<int8_t>(code);
       else x = static_cast<int8_t>(code >= (1 << (bits - 1)) ? code - (1 << bits) : code);  // sign-extend
       w[m * K + i] = x;
@@ -130,7 +145,7 @@ void annotate_widths(Graph& g) {
     const Tensor* w = g.constant(n.input(3));
     if (!w || w->dtype != DType::S8) continue;
     const WKind k = weight_kind(*w, n.input(5).empty() ? nullptr : g.constant(n.input(5)));
-    n.attrs["qf_w_bits"].i = wkind_bits(k);
+    n.attrs["qf_w_bits"].i = k == WKind::Pow2 ? 8 : wkind_bits(k);  // the width the kernels compute at
     Attr kind;
     kind.kind = Attr::String;
     kind.s = wkind_name(k);

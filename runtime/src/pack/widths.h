@@ -11,9 +11,12 @@
 namespace qfrt {
 
 // Storage kinds of int8 weight tensors, narrowest first. Ternary and binary need a zero point of 0.
-enum class WKind { Binary, Ternary, Int2, Int4, Int8 };
-int wkind_bits(WKind k);
-const char* wkind_name(WKind k);  // "binary", "ternary", "int2", "int4", "int8"
+// Pow2: every value is 0 or +-2^e with e in 0..6 (power-of-two weights, INQ / qforge's pow2 method, up
+// to 4 bits exported as int8 QDQ), stored as 4-bit sign + exponent codes; it decodes to int8 and runs
+// on the int8 kernels.
+enum class WKind { Binary, Ternary, Int2, Int4, Pow2, Int8 };
+int wkind_bits(WKind k);  // storage bits per weight
+const char* wkind_name(WKind k);  // "binary", "ternary", "int2", "int4", "pow2", "int8"
 bool wkind_from_name(const std::string& s, WKind& k);
 
 // The narrowest kind that holds every value of an int8 tensor exactly (zp: its zero points, any count).
@@ -21,7 +24,9 @@ WKind weight_kind(const Tensor& w, const Tensor* zp);
 
 // Dense codes along K, one byte-padded row per output channel ([M][K] with K = numel / M):
 // int4 / int2 / ternary are two's-complement fields (element k at bit (k % per_byte) * bits of byte
-// k / per_byte), binary is one bit per weight (1 = +1, 0 = -1).
+// k / per_byte), binary is one bit per weight (1 = +1, 0 = -1), pow2 a 4-bit field: 0 for 0, else
+// bit 3 the sign and bits 0-2 the exponent + 1 (code 8, "-0", decodes to 0).
+int pow2_code(int8_t x);  // the pow2 field of x, or -1 when x is not 0 or +-2^e (e <= 6)
 int64_t packed_row_bytes(WKind k, int64_t K);
 std::vector<uint8_t> pack_codes(const int8_t* w, int64_t M, int64_t K, WKind k);
 void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w);
