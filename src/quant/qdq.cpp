@@ -35,9 +35,10 @@ struct Qparams {
 Qparams qparams(const ir::Node& n, const QuantizerConfig& c, const GridSpec& s) {
   if (s.kind != GridSpec::Uniform)
     fail(n, c,
-         std::string("its grid is ") + (s.kind == GridSpec::Codebook ? "a codebook" : "powers of two") +
-             ", which QuantizeLinear/DequantizeLinear cannot express. Quantize with a uniform-grid method (uniform, lsq, "
-             "lsq_plus, pact, dorefa, sawb, qil; bwn / xnor / twn weights) for QDQ, or keep this model in qforge's own formats");
+         std::string("its grid is ") + (s.kind == GridSpec::Codebook ? "a codebook" : "powers of two spanning more than 2^6") +
+             ", which int8 QuantizeLinear/DequantizeLinear cannot express. Quantize with a uniform-grid method (uniform, lsq, "
+             "lsq_plus, pact, dorefa, sawb, qil; bwn / xnor / twn weights; pow2 weights at up to 4 bits) for QDQ, or keep this "
+             "model in qforge's own formats");
   Qparams q;
   q.type = storage_type(n, c, s);
   q.scale = s.scale.detach().to(at::kFloat).flatten().contiguous();
@@ -97,6 +98,23 @@ GridSpec signed_levels_as_grid(const GridSpec& s) {
   return u;
 }
 
+// Power-of-two weights {0, +-2^n2, ..., +-2^n1} (pow2) are the integers {0, +-1, +-2, ..., +-2^(n1-n2)}
+// with scale 2^n2: exact in int8 while n1 - n2 <= 6, which is pow2 at up to 4 bits (4 exponents, |q| <= 8).
+// The runtime stores such integers as 4-bit sign + exponent codes.
+GridSpec pow2_as_grid(const GridSpec& s) {
+  if (s.kind != GridSpec::PowerOfTwo) return s;
+  const int64_t exponents = s.qmax - s.qmin + 1;
+  if (exponents > 7) return s;
+  GridSpec u;
+  u.kind = GridSpec::Uniform;
+  u.qmax = int64_t{1} << (exponents - 1);
+  u.qmin = -u.qmax;
+  u.axis = s.axis;
+  u.scale = s.scale.detach().to(at::kFloat) * std::ldexp(1.0, static_cast<int>(s.qmin));
+  u.zero_point = at::zeros_like(u.scale);
+  return u;
+}
+
 // Integer weights: what the quantizer delivers in evaluation, divided back onto its grid.
 at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vector<at::Tensor>& p, const at::Tensor& w,
                            const GridSpec& s, const Qparams& q) {
@@ -136,7 +154,7 @@ ir::Graph to_qdq(const ir::Graph& model) {
     const Role r = role_of(n);
     std::vector<at::Tensor> p = state_of(g, n, c);
     GridSpec s = method(c.method).grid(c, r, p);
-    if (r == Role::Weight) s = signed_levels_as_grid(s);
+    if (r == Role::Weight) s = pow2_as_grid(signed_levels_as_grid(s));
     const Qparams q = qparams(n, c, s);
     const std::string scale = n.name + ".qdq_scale", zero = n.name + ".qdq_zero_point";
     out.initializers[scale] = exec::to_ir(q.scale.numel() == 1 ? q.scale.reshape({}) : q.scale);

@@ -198,6 +198,25 @@ TEST(Qdq, LsqBinaryAndTernaryExportAndCodebookMethodsAreRefused) {
         if (std::string(m).rfind("twn", 0) != 0) EXPECT_TRUE(v.ne(0).all().item<bool>()) << m << ": binary never uses 0";
       }
   }
+  // Power-of-two weights up to 4 bits are the integers {0, +-1, +-2, +-4, +-8} times 2^n2: exported exactly.
+  for (int bits : {2, 3, 4}) {
+    const ir::Graph p = quantized("{weights: {method: pow2, bits: " + std::to_string(bits) +
+                                  ", per_channel: true}, activations: {method: lsq, bits: 8}, keep_float: []}");
+    const ir::Graph pq = quant::to_qdq(p);
+    EXPECT_LT(rel_err(run(pq, x), run(p, x)), 1e-3) << "pow2 " << bits;
+    for (const auto& [name, w] : pq.initializers)
+      if (name.find(".qdq_weight") != std::string::npos) {
+        const at::Tensor v = exec::to_aten(w).to(at::kInt).abs();
+        EXPECT_TRUE(v.le(1 << ((1 << (bits - 2)) - 1)).all().item<bool>()) << bits << " " << name;
+        EXPECT_TRUE(v.bitwise_and(v - 1).eq(0).all().item<bool>()) << bits << " " << name << ": not 0 or a power of two";
+      }
+  }
+  try {
+    quant::to_qdq(quantized("{weights: {method: pow2, bits: 5}, keep_float: []}"));
+    ADD_FAILURE() << "5-bit pow2 (integers up to 128) was exported as int8";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("powers of two"));
+  }
   // Binary activations (sign) are not a rounding of a clipped input: refused.
   EXPECT_THROW(quant::to_qdq(quantized("{weights: {method: bwn, bits: 1}, activations: {method: xnor, bits: 1}, keep_float: []}")),
                std::runtime_error);
