@@ -42,16 +42,18 @@ bool non_negative(const ir::Graph& g, const std::string& value) {
 }
 
 // A first or last layer at first_last_bits keeps the section's method when the method can represent that
-// width (and, for activations, a signed input); otherwise it switches to the uniform quantizer, since the
-// papers keep those layers at plain 8-bit while binary / half-wave methods cannot express that.
-YAML::Node at_width(const YAML::Node& sec, int bits, Role r, bool signed_input) {
+// width on an integer grid (and, for activations, a signed input); otherwise it switches to the uniform
+// quantizer, since the papers keep those layers at plain 8-bit while binary / half-wave / codebook /
+// power-of-two methods cannot express that (and an 8-bit codebook would not export as int8 either).
+YAML::Node at_width(const YAML::Node& sec, int bits, Role r, bool signed_input, const std::string& key) {
   YAML::Node b;
   b["bits"] = bits;
   const std::vector<std::string> known = method_names();
   const std::string name = sec["method"] && sec["method"].IsScalar() ? sec["method"].Scalar() : "";
   if (std::find(known.begin(), known.end(), name) == known.end()) return merged(sec, b);  // resolve reports it
   const QuantMethod& m = method(name);
-  if (bits >= m.min_bits() && bits <= m.max_bits() && (r == Role::Weight || !signed_input || m.supports_signed()))
+  if (bits >= m.min_bits() && bits <= m.max_bits() && (r == Role::Weight || !signed_input || m.supports_signed()) &&
+      m.integer_grid(resolve_quantizer(merged(sec, b), r, key)))
     return merged(sec, b);
   YAML::Node u = YAML::Load("{method: uniform}");
   u["bits"] = bits;
@@ -122,10 +124,10 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
     }
     QuantizedLayer rep{n.name, n.op, "", "", 0, 0};
     if (keep && cfg.first_last_bits > 0) {
-      if (wsec.IsMap()) wsec = at_width(wsec, cfg.first_last_bits, Role::Weight, true);
+      if (wsec.IsMap()) wsec = at_width(wsec, cfg.first_last_bits, Role::Weight, true, wkey);
       if (asec.IsMap()) {
         const bool signed_input = asec["signed"] ? asec["signed"].as<bool>(true) : !non_negative(g, n.inputs[0]);
-        asec = at_width(asec, cfg.first_last_bits, Role::Activation, signed_input);
+        asec = at_width(asec, cfg.first_last_bits, Role::Activation, signed_input, akey);
       }
       keep = false;
     }

@@ -120,6 +120,7 @@ class Hwgq : public QuantMethod {
   bool supports(Role r) const override { return r == Role::Activation; }
   int min_bits() const override { return 1; }
   int max_bits() const override { return 8; }
+  bool integer_grid(const QuantizerConfig& c) const override { return c.options.count("uniform") && c.options.at("uniform") != 0; }
   bool supports_signed() const override { return false; }
   std::map<std::string, double> default_options() const override {
     return {{"backward", 0.0}, {"uniform", 0.0}, {"calibrate", 1.0}, {"momentum", 0.9}};

@@ -84,6 +84,7 @@ class LqNet : public QuantMethod {
   bool supports(Role) const override { return true; }
   int min_bits() const override { return 1; }
   int max_bits() const override { return 8; }
+  bool integer_grid(const QuantizerConfig&) const override { return false; }
   std::map<std::string, double> default_options() const override { return {{"ema", 0.9}}; }
 
   std::vector<ParamSpec> params(const QuantizerConfig& c, Role r, const std::vector<int64_t>& shape) const override {

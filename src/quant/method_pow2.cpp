@@ -67,6 +67,7 @@ class Pow2 : public QuantMethod {
   bool supports(Role r) const override { return r == Role::Weight; }
   int min_bits() const override { return 2; }
   int max_bits() const override { return 8; }
+  bool integer_grid(const QuantizerConfig&) const override { return false; }
   std::map<std::string, double> default_options() const override { return {{"fixed_range", 1.0}}; }
 
   std::vector<ParamSpec> params(const QuantizerConfig& c, Role r, const std::vector<int64_t>& shape) const override {

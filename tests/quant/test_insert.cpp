@@ -113,8 +113,19 @@ TEST(QuantInsert, FirstLastFallBackToUniformWhereTheMethodCannot) {
   EXPECT_EQ(method_of(layers[1].weight_quantizer), "bwn");
   EXPECT_EQ(layers[1].weight_bits, 1);
   EXPECT_EQ(method_of(layers[1].activation_quantizer), "hwgq");
-  EXPECT_EQ(method_of(layers.back().activation_quantizer), "hwgq");  // unsigned input: hwgq at 8 bits
+  EXPECT_EQ(method_of(layers.back().activation_quantizer), "uniform");  // an 8-bit HWGQ codebook is no int8 grid
   EXPECT_EQ(layers.back().activation_bits, 8);
+  // Codebook and power-of-two weights: the first / last layers are plain 8-bit, the rest keep the method.
+  for (const char* m : {"pow2", "lqnet"}) {
+    ir::Graph h = resnet20();
+    auto l = quant::insert_fake_quant(h, config(std::string("{weights: {method: ") + m + ", bits: 3}, first_last_bits: 8}"));
+    EXPECT_EQ(h.find_node(l.front().weight_quantizer)->attrs.s("method", ""), "uniform") << m;
+    EXPECT_EQ(h.find_node(l.back().weight_quantizer)->attrs.s("method", ""), "uniform") << m;
+    EXPECT_EQ(h.find_node(l[1].weight_quantizer)->attrs.s("method", ""), m);
+  }
+  ir::Graph u = resnet20();  // HWGQ with uniform levels is an integer grid: it stays
+  auto lu = quant::insert_fake_quant(u, config("{activations: {method: hwgq, bits: 2, uniform: 1}, first_last_bits: 8}"));
+  EXPECT_EQ(u.find_node(lu.back().activation_quantizer)->attrs.s("method", ""), "hwgq");
 }
 
 TEST(QuantInsert, ConfigurationErrorsNameTheKey) {

@@ -6,7 +6,8 @@
 //     keep_float:  [first, last]        # node names or the words first / last (default [first, last])
 //     first_last_bits: 0                # > 0: quantize first/last layers at this width instead of float,
 //                                       # with the section's method, or uniform where that method cannot
-//                                       # (bwn/xnor/twn at 8 bits, hwgq on the signed image input)
+//                                       # (bwn/xnor/twn at 8 bits, hwgq on the signed image input) or
+//                                       # where its grid is no integer grid (pow2, lqnet, hwgq levels)
 //     overrides:   [{match: "layer3\\..*", weights: {bits: 2}, enable: true}]
 //     lr: 0.0                           # learning rate of quantizer parameters (0 = the optimizer's)
 //     freeze_bn_after: -1               # epochs after which BatchNorm statistics freeze (-1 = never)

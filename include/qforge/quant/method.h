@@ -56,6 +56,9 @@ class QuantMethod {
   virtual int max_bits() const { return 8; }
   // False for methods defined on non-negative inputs only (HWGQ).
   virtual bool supports_signed() const { return true; }
+  // False where the grid is not evenly spaced integers times a scale (codebooks, powers of two): such a
+  // quantizer cannot be the plain 8-bit first / last layer the papers keep (quantize.first_last_bits).
+  virtual bool integer_grid(const QuantizerConfig&) const { return true; }
   // Method-specific options with their defaults; a recipe key not listed here is an error.
   virtual std::map<std::string, double> default_options() const { return {}; }
 
