@@ -101,9 +101,7 @@ int fold_batchnorm_for_export(ir::Graph& g) {
   for (const ir::Node& n : g.nodes)
     if (n.op == kBnUnfoldOp) chains.push_back(n.name);
   for (const std::string& name : chains) {
-    const ir::Node* unf_node = nullptr;
-    for (const ir::Node& n : g.nodes)
-      if (n.name == name) unf_node = &n;
+    const ir::Node* unf_node = g.find_node(name);
     const ir::Node unf = *unf_node;
     const ir::Node* conv = g.producer(unf.inputs[0]);
     if (!conv || conv->op != "Conv" || sole_consumer(g, unf.inputs[0]) != unf_node) bad_chain(unf, "its input is not a Conv's output that only it reads");
