@@ -87,8 +87,10 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   std::vector<const Tensor*> ptr = constants_;
   for (size_t k = 0; k < inputs.size(); ++k) ptr[static_cast<size_t>(input_slots_[k])] = &inputs[k];
   const Isa isa = active_isa();
-  // QFORGE_RT_PROFILE=1: time per op type, printed to stderr after the run.
-  static const bool profile = std::getenv("QFORGE_RT_PROFILE") != nullptr;
+  // QFORGE_RT_PROFILE=1: time per op type, printed to stderr after the run; =nodes: per node as well.
+  static const char* profile_env = std::getenv("QFORGE_RT_PROFILE");
+  static const bool profile = profile_env != nullptr;
+  static const bool profile_nodes = profile && std::string(profile_env) == "nodes";
   std::map<std::string, double> op_ms;
   Inputs in;
   Outputs out;
@@ -109,7 +111,11 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
       const std::string msg = e.what();
       fail(g_.source + ": " + (msg.find(n.label()) == std::string::npos ? n.label() + ": " : "") + msg);
     }
-    if (profile) op_ms[n.op] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (profile) {
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      op_ms[n.op] += ms;
+      if (profile_nodes) std::fprintf(stderr, "qforge_rt profile: node %-40s %8.3f ms\n", n.label().c_str(), ms);
+    }
     for (size_t k = 0; k < s.out.size(); ++k)
       if (s.out[k] >= 0) {
         vals[static_cast<size_t>(s.out[k])] = std::move(out[k]);
