@@ -126,3 +126,53 @@ TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {
     ASSERT_EQ(got, ref) << "trial " << trial;
   }
 }
+
+// The conv panel writer against a direct im2col: every stride (the stride-2 deinterleave included, on
+// rows long enough to use it), dilation, padding, group, signed input and chunk start.
+TEST(PackConvPanel, EqualsDirectIm2colOnEveryGeometry) {
+  std::mt19937 rng(5);
+  int cases = 0;
+  for (int64_t k : {1, 3, 7})
+    for (int64_t s : {1, 2, 3})
+      for (int64_t pad : {0, 1, 3})
+        for (int64_t W : {5, 40, 75})
+          for (bool x_signed : {false, true}) {
+            ConvGeom g;
+            g.C = 4, g.group = 2, g.M = 2, g.H = 6, g.W = W;
+            g.kh = g.kw = k, g.sh = g.sw = s, g.dh = g.dw = k == 3 ? 2 : 1;
+            g.pt = g.pl = g.pb = g.pr = pad;
+            const int64_t ek = (k - 1) * g.dh + 1;
+            if (g.H + 2 * pad < ek || W + 2 * pad < ek) continue;
+            g.OH = (g.H + 2 * pad - ek) / s + 1, g.OW = (W + 2 * pad - ek) / s + 1;
+            const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(g.C * g.H * W), 0, 255, rng);
+            const uint8_t padv = 77, flip = x_signed ? 0x80 : 0;
+            const int64_t K = g.K(), Kp = round_up(K, 4), total = g.OH * g.OW;
+            for (int64_t group = 0; group < g.group; ++group)
+              for (int64_t col0 : {int64_t{0}, total / 3}) {
+                const int64_t ncols = std::min<int64_t>(total - col0, 70), nb = (ncols + kPanelCols - 1) / kPanelCols;
+                std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb)), 1);
+                std::vector<int32_t> colsum(static_cast<size_t>(ncols));
+                pack_conv_panel(x.data(), x_signed, g, group, padv, col0, ncols, panel.data(), colsum.data());
+                for (int64_t col = 0; col < nb * kPanelCols; ++col) {
+                  int32_t sum = 0;
+                  for (int64_t kk = 0; kk < Kp; ++kk) {
+                    uint8_t want = 0;  // past the real K or past the chunk's columns
+                    if (kk < K && col < ncols) {
+                      const int64_t c = kk / (k * k), i = kk / k % k, j = kk % k;
+                      const int64_t oh = (col0 + col) / g.OW, ow = (col0 + col) % g.OW;
+                      const int64_t ih = oh * s - pad + i * g.dh, iw = ow * s - pad + j * g.dw;
+                      want = ih < 0 || ih >= g.H || iw < 0 || iw >= W
+                                 ? padv
+                                 : static_cast<uint8_t>(x[static_cast<size_t>(((group * 2 + c) * g.H + ih) * W + iw)] ^ flip);
+                      sum += want;
+                    }
+                    const size_t at = static_cast<size_t>((col / kPanelCols * Kp + kk / 4 * 4) * kPanelCols + col % kPanelCols * 4 + kk % 4);
+                    ASSERT_EQ(panel[at], want) << "k=" << k << " s=" << s << " pad=" << pad << " W=" << W << " col=" << col << " kk=" << kk;
+                  }
+                  if (col < ncols) ASSERT_EQ(colsum[static_cast<size_t>(col)], sum) << "col " << col;
+                }
+                ++cases;
+              }
+          }
+  EXPECT_GT(cases, 100);
+}

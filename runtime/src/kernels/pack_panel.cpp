@@ -47,6 +47,30 @@ void flip_and_sum(uint8_t* row, int64_t n, bool flip, int32_t* colsum) {
 }
 }  // namespace
 
+namespace {
+// dst[t] = src[t * sw] for t < n. Stride 2 (the stem and every downsampling conv) deinterleaves 16
+// bytes at a time: the even bytes of 32 survive a 0x00FF mask and a saturating pack.
+void copy_strided(uint8_t* dst, const uint8_t* src, int64_t n, int64_t sw) {
+  if (sw == 1) return static_cast<void>(std::memcpy(dst, src, static_cast<size_t>(n)));
+  int64_t t = 0;
+  if (sw == 2) {
+    const __m128i even = _mm_set1_epi16(0x00FF);
+    // Reads src[2t .. 2t + 31]: with t + 16 < n that stays before src[2(n - 1)], the last byte needed.
+    for (; t + 16 < n; t += 16) {
+      const __m128i a = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * t)), even);
+      const __m128i b = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * t + 16)), even);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + t), _mm_packus_epi16(a, b));
+    }
+  }
+  for (; t < n; ++t) dst[t] = src[t * sw];
+}
+
+// One run of consecutive panel columns inside a single output row, and where its input starts.
+struct Segment {
+  int64_t col, n, src;
+};
+}  // namespace
+
 void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t group, uint8_t pad, int64_t col0,
                      int64_t ncols, uint8_t* panel, int32_t* colsum) {
   const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols, ld = nb * kPanelCols;
@@ -57,38 +81,46 @@ void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t
   if (colsum) std::memset(colsum, 0, sizeof(int32_t) * static_cast<size_t>(ncols));
   // Padding is written as the raw byte that becomes `pad` after the int8 flip.
   const uint8_t raw_pad = x_signed ? static_cast<uint8_t>(pad ^ 0x80) : pad;
+  const bool padded = g.pt || g.pl || g.pb || g.pr;
+  // Without padding (qconv_run pads the input up front) every (c, i, j) row is the same list of
+  // strided copies, shifted by the kernel offset: the list is built once per chunk.
+  thread_local std::vector<Segment> segs;
+  segs.clear();
+  for (int64_t col = 0, oh = col0 / g.OW, ow = col0 % g.OW; col < ncols;) {
+    const int64_t n = std::min(g.OW - ow, ncols - col);
+    segs.push_back({col, n, oh * g.sh * g.W + ow * g.sw});
+    col += n;
+    ow += n;
+    if (ow == g.OW) {
+      ow = 0;
+      ++oh;
+    }
+  }
   for (int64_t c = 0; c < g.Cg(); ++c) {
     const uint8_t* plane = x + (group * g.Cg() + c) * g.H * g.W;
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
         uint8_t* row = rows.data() + ((c * g.kh + i) * g.kw + j) * ld;
-        int64_t col = 0, oh = col0 / g.OW, ow = col0 % g.OW;
-        while (col < ncols) {
-          // One output row segment: ow .. min(OW, ow + ncols - col).
-          const int64_t n = std::min(g.OW - ow, ncols - col);
-          const int64_t ih = oh * g.sh - g.pt + i * g.dh;
-          uint8_t* dst = row + col;
-          if (ih < 0 || ih >= g.H) {
-            std::memset(dst, raw_pad, static_cast<size_t>(n));
-          } else {
+        if (!padded) {
+          const uint8_t* base = plane + i * g.dh * g.W + j * g.dw;
+          for (const Segment& s : segs) copy_strided(row + s.col, base + s.src, s.n, g.sw);
+        } else {
+          for (const Segment& s : segs) {
+            const int64_t oh = (col0 + s.col) / g.OW, ow = (col0 + s.col) % g.OW, n = s.n;
+            const int64_t ih = oh * g.sh - g.pt + i * g.dh;
+            uint8_t* dst = row + s.col;
+            if (ih < 0 || ih >= g.H) {
+              std::memset(dst, raw_pad, static_cast<size_t>(n));
+              continue;
+            }
             // Output pixels t < t0 and t >= t1 read padding; the ones between read the input row.
             const uint8_t* src = plane + ih * g.W;
             const int64_t iw0 = ow * g.sw - g.pl + j * g.dw;
-            if (g.sw == 1 && iw0 >= 0 && iw0 + n <= g.W) {  // the common case once the input is pre-padded
-              std::memcpy(dst, src + iw0, static_cast<size_t>(n));
-            } else {
-              const int64_t t0 = std::min(n, iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw);
-              const int64_t t1 = std::max(t0, std::min(n, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw));
-              std::memset(dst, raw_pad, static_cast<size_t>(t0));
-              for (int64_t t = t0; t < t1; ++t) dst[t] = src[iw0 + t * g.sw];
-              std::memset(dst + t1, raw_pad, static_cast<size_t>(n - t1));
-            }
-          }
-          col += n;
-          ow += n;
-          if (ow == g.OW) {
-            ow = 0;
-            ++oh;
+            const int64_t t0 = std::min(n, iw0 >= 0 ? 0 : (-iw0 + g.sw - 1) / g.sw);
+            const int64_t t1 = std::max(t0, std::min(n, g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.sw - 1) / g.sw));
+            std::memset(dst, raw_pad, static_cast<size_t>(t0));
+            if (t1 > t0) copy_strided(dst + t0, src + iw0 + t0 * g.sw, t1 - t0, g.sw);
+            std::memset(dst + t1, raw_pad, static_cast<size_t>(n - t1));
           }
         }
         flip_and_sum(row, ncols, x_signed, colsum);
