@@ -96,6 +96,7 @@ QF_VPOP void sign_select_gemm_avx512(const BitWeights& W, int64_t m0, int64_t ro
     for (int64_t m = 0; m < rows; m += R) {
       const int r_n = rows - m < R ? static_cast<int>(rows - m) : R;
       __m512i acc[R];
+      #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) acc[r] = zero;
       const uint64_t* wp = W.planes.data() + (m0 + m) * 2 * nw;
       for (int64_t w = 0; w < nw; ++w) {
@@ -111,27 +112,38 @@ QF_VPOP void sign_select_gemm_avx512(const BitWeights& W, int64_t m0, int64_t ro
 }
 
 namespace {
+// The register-tile loops carry `#pragma GCC unroll`: rolled (GCC's -O2 default), their accumulator
+// arrays live on the stack and every popcount add becomes a load and a store.
 template <int WB, int AB, int R>
 QF_VPOP inline void tile(const BitWeights& W, int64_t m, const BitActs& a, int64_t col0, int64_t ncols, uint8_t lo, int32_t* C,
                          int64_t ldc) {
   __m512i acc[R][WB * AB];
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
+    #pragma GCC unroll 16
     for (int q = 0; q < WB * AB; ++q) acc[r][q] = _mm512_setzero_si512();
   const uint64_t* wp = W.planes.data() + m * WB * W.nw;
   for (int64_t w = 0; w < W.nw; ++w) {
     __m512i u[AB];
+    #pragma GCC unroll 16
     for (int i = 0; i < AB; ++i) u[i] = _mm512_loadu_si512(a.planes.data() + (w * AB + i) * a.ncp + col0);
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
+      #pragma GCC unroll 16
       for (int j = 0; j < WB; ++j) {
         const __m512i wv = _mm512_set1_epi64(static_cast<long long>(wp[(r * WB + j) * W.nw + w]));
+        #pragma GCC unroll 16
         for (int i = 0; i < AB; ++i) acc[r][j * AB + i] = _mm512_add_epi64(acc[r][j * AB + i], _mm512_popcnt_epi64(_mm512_and_si512(wv, u[i])));
       }
   }
   const __mmask8 store = ncols >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << ncols) - 1);
   const __m512i colpop = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.colpop.data() + col0)));
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     __m512i s = _mm512_set1_epi64(int64_t{lo} * W.rowsum[static_cast<size_t>(m + r)]);
+    #pragma GCC unroll 16
     for (int j = 0; j < WB; ++j)
+      #pragma GCC unroll 16
       for (int i = 0; i < AB; ++i) {
         const __m512i t = _mm512_sllv_epi64(acc[r][j * AB + i], _mm512_set1_epi64(i + j + (W.binary ? 1 : 0)));
         s = (!W.binary && j == WB - 1) ? _mm512_sub_epi64(s, t) : _mm512_add_epi64(s, t);
@@ -156,11 +168,13 @@ template <bool BINARY, int R>
 QF_VPOP inline void xnor_tile(const BitWeights& W, int64_t m, const BitActs& a, int64_t col0, int64_t ncols, uint8_t zp, int32_t* C,
                               int64_t ldc) {
   __m512i neg[R], nz[R];
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) neg[r] = nz[r] = _mm512_setzero_si512();
   const uint64_t* wp = W.planes.data() + m * 2 * W.nw;
   for (int64_t w = 0; w < W.nw; ++w) {
     const __m512i sv = _mm512_loadu_si512(a.planes.data() + (w * 2) * a.ncp + col0);
     const __m512i zv = _mm512_loadu_si512(a.planes.data() + (w * 2 + 1) * a.ncp + col0);
+    #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512i ws = _mm512_set1_epi64(static_cast<long long>(wp[(r * 2) * W.nw + w]));
       if (BINARY) {
@@ -174,6 +188,7 @@ QF_VPOP inline void xnor_tile(const BitWeights& W, int64_t m, const BitActs& a, 
   }
   const __mmask8 store = ncols >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << ncols) - 1);
   const __m512i colpop = _mm512_cvtepi32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.colpop.data() + col0)));
+  #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     __m512i s = _mm512_set1_epi64(int64_t{zp} * W.rowsum[static_cast<size_t>(m + r)]);
     s = _mm512_add_epi64(s, BINARY ? colpop : nz[r]);

@@ -48,10 +48,36 @@ void flip_and_sum(uint8_t* row, int64_t n, bool flip, int32_t* colsum) {
 }  // namespace
 
 namespace {
+// n bytes, src to dst, without a library call: im2col copies rows of 7 to 56 bytes by the tens of
+// thousands per layer, where memcpy's call and dispatch cost as much as the copy. Short tails are
+// two overlapping loads / stores, so nothing outside [0, n) is read or written.
+inline void copy_short(uint8_t* dst, const uint8_t* src, int64_t n) {
+  if (n >= 16) {
+    int64_t t = 0;
+    for (; t + 16 < n; t += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + t), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + t)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - 16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16)));
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else {
+    for (int64_t t = 0; t < n; ++t) dst[t] = src[t];
+  }
+}
+
 // dst[t] = src[t * sw] for t < n. Stride 2 (the stem and every downsampling conv) deinterleaves 16
 // bytes at a time: the even bytes of 32 survive a 0x00FF mask and a saturating pack.
 void copy_strided(uint8_t* dst, const uint8_t* src, int64_t n, int64_t sw) {
-  if (sw == 1) return static_cast<void>(std::memcpy(dst, src, static_cast<size_t>(n)));
+  if (sw == 1) return copy_short(dst, src, n);
   int64_t t = 0;
   if (sw == 2) {
     const __m128i even = _mm_set1_epi16(0x00FF);
