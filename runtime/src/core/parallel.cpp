@@ -1,6 +1,7 @@
 #include "core/parallel.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -33,6 +34,12 @@ struct Job {
   }
 };
 
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 thread_local bool t_inside = false;  // this thread is running items of a job
 
 class Pool {
@@ -48,6 +55,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> l(m_);
       stop_ = true;
+      stop_flag_ = true;
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -65,7 +73,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> l(m_);
       job_ = job;
-      ++gen_;
+      gen_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     t_inside = true;
@@ -82,15 +90,23 @@ class Pool {
   int threads() const { return threads_; }
 
  private:
+  // A worker spins a little before it sleeps: a model runs its layers back to back, and waking a
+  // sleeping thread (futex) costs tens of microseconds in a VM -- per layer, more than a small
+  // layer's whole work (ResNet-18 at batch 1 ran 1.3x faster on 2 threads than on 1 before).
+  static constexpr auto kSpin = std::chrono::microseconds(300);
   void work() {
     uint64_t seen = 0;
     for (;;) {
+      const auto spin_end = std::chrono::steady_clock::now() + kSpin;
+      while (gen_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed) &&
+             std::chrono::steady_clock::now() < spin_end)
+        cpu_relax();
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> l(m_);
-        cv_.wait(l, [&] { return stop_ || gen_ != seen; });
+        cv_.wait(l, [&] { return stop_ || gen_.load() != seen; });
         if (stop_) return;
-        seen = gen_;
+        seen = gen_.load();
         job = job_;  // may be gone already: the caller finished everything
       }
       if (job) {
@@ -106,8 +122,9 @@ class Pool {
   std::mutex m_, call_;
   std::condition_variable cv_;
   std::shared_ptr<Job> job_;
-  uint64_t gen_ = 0;
+  std::atomic<uint64_t> gen_{0};
   bool stop_ = false;
+  std::atomic<bool> stop_flag_{false};  // stop_, readable while spinning without the lock
 };
 
 Pool& pool() {
