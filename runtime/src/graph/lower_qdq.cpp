@@ -5,14 +5,16 @@
 //     int8 weights stay as they are) and the bias becomes a (b - mean) + beta. QAT exports keep BN.
 //  2. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
-//     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up.
+//     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up,
+//     when Q is the data op's only reader (else the op would run twice: in float and on integers).
 //  3. DequantizeLinear sinks below MaxPool / Flatten / Reshape / Identity / Dropout, which then
 //     run on the integer tensor.
 //  4. DQ(x) -> Conv / Gemm / MatMul (weights DQ(int8 initializer)) -> Q  becomes QLinearConv or
 //     qf.QGemm with a fused requantization (bias folded); without a single Q after it, the layer
 //     still runs in integers with a float output (qf.QConvToFloat, qf.QGemm with no y_scale).
 //  5. qf.QConvToFloat -> Add(., R) [-> Relu] (a residual block's end) becomes one qf.QConvToFloat
-//     whose float epilogue adds R and applies the ReLU.
+//     whose float epilogue adds R and applies the ReLU; so does qf.QConvToFloat -> Relu (a stem
+//     whose float output also feeds a residual).
 //  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
 //  7. DQ of constants is folded into float initializers; dead nodes are removed.
@@ -185,6 +187,7 @@ struct Rewriter {
           hi = std::min(hi, q_of(q, b, tlo, thi));
         } else if (commutes_with_quantization(pn.op) && (pn.op != "Reshape" || is_const(pn.input(1)))) {
           if (pn.outputs.size() > 1 && !pn.outputs[1].empty()) break;
+          if (consumers(pn.outputs[0]).size() != 1 || graph_outputs.count(pn.outputs[0])) break;
           // Q moves above the data op: q2 = Q(input), op2 = op(q2) -> q's output.
           Node q2 = q, op2 = pn;
           q2.name = q.name + "_qf_up";
@@ -394,6 +397,22 @@ struct Rewriter {
     }
   }
 
+  // qf.QConvToFloat -> Relu, the Relu the conv's only reader: the float epilogue applies it.
+  void fuse_relu() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node c = g.nodes[i];
+      if (c.op != "qf.QConvToFloat" || c.i("qf_relu", 0) || graph_outputs.count(c.outputs[0])) continue;
+      const std::vector<int> cons = consumers(c.outputs[0]);
+      if (cons.size() != 1 || g.nodes[static_cast<size_t>(cons[0])].op != "Relu") continue;
+      Node f = c;
+      f.attrs["qf_relu"].i = 1;
+      f.outputs = g.nodes[static_cast<size_t>(cons[0])].outputs;
+      g.nodes[static_cast<size_t>(cons[0])] = f;
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+      --i;
+    }
+  }
+
   void integer_add_and_pool() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
@@ -472,6 +491,7 @@ void lower_qdq(Graph& g, bool fold_weights) {
   r.remove_dead();
   r.integer_layers();
   r.fuse_residual();
+  r.fuse_relu();
   r.integer_add_and_pool();
   if (fold_weights) r.fold_constants();
   r.remove_dead();
