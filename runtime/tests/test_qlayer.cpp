@@ -136,6 +136,12 @@ TEST(QConv, KNotMultipleOf4AndManyColumns) {
   check_case({3, 41, 43, 7, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Float}, 1, 10);
   check_case({3, 41, 43, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 11);
 }
+// A 7x7 map is one column chunk: with two or more threads its output rows are split across them
+// (qlayer.cpp split_work), in parts that are not whole register tiles.
+TEST(QConv, SmallMapSplitsOutputRowsAcrossThreads) {
+  check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Float}, 1, 14);
+  check_case({64, 7, 7, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 15);
+}
 
 TEST(QGemm, MatchesReferenceOnAllIsas) {
   std::mt19937 rng(12);

@@ -54,6 +54,29 @@ Scratch& scratch() {
   thread_local Scratch s;
   return s;
 }
+
+// How a layer's (image, group) x columns x output rows are cut into work items.
+struct Split {
+  int64_t chunks = 1;  // column chunks, each a run of whole 16-column blocks
+  int64_t mparts = 1;  // output-row parts, each `rows` rows
+  int64_t rows = 0;
+};
+// Chunks of about kChunkBlocks blocks, their count a multiple of the thread count so the last round
+// keeps every thread busy; where that still gives fewer items than threads (7x7 maps at batch 1:
+// one chunk), the output rows are split too, each part repacking the chunk's panel.
+Split split_work(int64_t outer, int64_t nblocks, int64_t Mg, bool par) {
+  Split sp;
+  sp.chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
+  sp.rows = Mg;
+  const int64_t T = par ? thread_count() : 1;
+  if (T <= 1 || nblocks == 0) return sp;
+  if ((outer * sp.chunks) % T) sp.chunks = std::min(nblocks, (sp.chunks + T - 1) / T * T);
+  if (outer * sp.chunks < T) {
+    sp.mparts = T;
+    sp.rows = round_up((Mg + T - 1) / T, 6);  // whole 6-row register tiles (gemm_avx512.cpp)
+  }
+  return sp;
+}
 }  // namespace
 
 Epilogue QLayer::epilogue(int64_t m0) const {
@@ -229,25 +252,28 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
         std::memcpy(padded.data() + (p * pg.H + h + g.pt) * pg.W + g.pl, x + (p * g.H + h) * g.W, static_cast<size_t>(g.W));
     x = padded.data();
   }
-  const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols;
-  const int64_t chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks, Mg = g.Mg();
-  const int64_t items = N * g.group * chunks;
+  const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols, Mg = g.Mg();
   const bool par = N * ncols * g.M * g.K() > kParallelMacs;
+  const Split sp = split_work(N * g.group, nblocks, Mg, par);
+  const int64_t items = N * g.group * sp.chunks * sp.mparts;
   auto item = [&](int64_t it) {
-    const int64_t n = it / (g.group * chunks), grp = (it / chunks) % g.group, ch = it % chunks;
-    const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
+    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, grp = it / (sp.mparts * sp.chunks) % g.group;
+    const int64_t n = it / (sp.mparts * sp.chunks * g.group);
+    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
     const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
+    const int64_t m0 = grp * Mg + part * sp.rows, rows = std::min(sp.rows, Mg - part * sp.rows);
+    if (rows <= 0) return;
     Scratch& s = scratch();
     s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
-    s.C.resize(static_cast<size_t>(Mg * nb * kPanelCols));
+    s.C.resize(static_cast<size_t>(rows * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_conv_panel(x + n * g.C * pg.H * pg.W, L.in.is_signed, pg, grp, L.pad_u8, col0, cols, s.panel.data(),
                     L.row_wzp.empty() ? nullptr : s.colsum.data());
-    layer_gemm(isa, L, grp * Mg, Mg, s, nb, cols);
-    Epilogue e = L.epilogue(grp * Mg);
+    layer_gemm(isa, L, m0, rows, s, nb, cols);
+    Epilogue e = L.epilogue(m0);
     e.colsum = s.colsum.data();
-    if (residual) e.residual = residual + (n * g.M + grp * Mg) * ncols + col0;
-    run_epilogue(isa, e, s.C.data(), nb * kPanelCols, Mg, cols, y + static_cast<size_t>((n * g.M + grp * Mg) * ncols + col0) * esz,
+    if (residual) e.residual = residual + (n * g.M + m0) * ncols + col0;
+    run_epilogue(isa, e, s.C.data(), nb * kPanelCols, rows, cols, y + static_cast<size_t>((n * g.M + m0) * ncols + col0) * esz,
                  ncols, 1);
   };
   run_items(items, par, item);
