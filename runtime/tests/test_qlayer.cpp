@@ -136,11 +136,13 @@ TEST(QConv, KNotMultipleOf4AndManyColumns) {
   check_case({3, 41, 43, 7, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Float}, 1, 10);
   check_case({3, 41, 43, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 11);
 }
-// A 7x7 map is one column chunk: with two or more threads its output rows are split across them
-// (qlayer.cpp split_work), in parts that are not whole register tiles.
-TEST(QConv, SmallMapSplitsOutputRowsAcrossThreads) {
-  check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Float}, 1, 14);
-  check_case({64, 7, 7, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 15);
+// A 4x4 map is a single 16-column block: with two or more threads its output rows are split across
+// them (qlayer.cpp split_work), in parts that are not whole register tiles. A 7x7 map is 4 blocks,
+// cut into as many column chunks as threads.
+TEST(QConv, SmallMapsSplitAcrossThreads) {
+  check_case({64, 4, 4, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Float}, 1, 14);
+  check_case({64, 4, 4, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 15);
+  check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 16);
 }
 
 TEST(QGemm, MatchesReferenceOnAllIsas) {
