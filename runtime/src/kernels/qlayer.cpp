@@ -217,11 +217,21 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
   auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
     Scratch& s = scratch();
-    s.panel.assign(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack), L.pad_u8);
     s.C.resize(static_cast<size_t>(g.OH * g.OW));
+    // The padded plane: pad bytes around the input rows (flipped to u8 when signed); only the border
+    // is filled, row by row, so each byte is written once.
+    s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
+    uint8_t* P = s.panel.data();
     const uint8_t* plane = x + nc * g.H * g.W;
-    for (int64_t h = 0; h < g.H; ++h)
-      for (int64_t w = 0; w < g.W; ++w) s.panel[static_cast<size_t>((h + g.pt) * d.Wp + w + g.pl)] = plane[h * g.W + w] ^ flip;
+    std::memset(P, L.pad_u8, static_cast<size_t>(g.pt * d.Wp));
+    for (int64_t h = 0; h < g.H; ++h) {
+      uint8_t* row = P + (h + g.pt) * d.Wp;
+      std::memset(row, L.pad_u8, static_cast<size_t>(g.pl));
+      const uint8_t* src = plane + h * g.W;
+      for (int64_t w = 0; w < g.W; ++w) row[g.pl + w] = src[w] ^ flip;
+      std::memset(row + g.pl + g.W, L.pad_u8, static_cast<size_t>(d.Wp - g.pl - g.W));
+    }
+    std::memset(P + (g.pt + g.H) * d.Wp, L.pad_u8, static_cast<size_t>((d.Hp - g.pt - g.H) * d.Wp + kDepthwiseSlack));
     depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
     Epilogue e = L.epilogue(c);
     if (residual) e.residual = residual + nc * g.OH * g.OW;
