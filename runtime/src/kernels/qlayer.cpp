@@ -228,7 +228,12 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
       uint8_t* row = P + (h + g.pt) * d.Wp;
       std::memset(row, L.pad_u8, static_cast<size_t>(g.pl));
       const uint8_t* src = plane + h * g.W;
-      for (int64_t w = 0; w < g.W; ++w) row[g.pl + w] = src[w] ^ flip;
+      if (flip) {
+        uint8_t* __restrict dst = row + g.pl;  // restrict + locals: else every byte reloads the captures
+        for (int64_t w = 0, W = g.W; w < W; ++w) dst[w] = src[w] ^ 0x80;
+      } else {
+        std::memcpy(row + g.pl, src, static_cast<size_t>(g.W));
+      }
       std::memset(row + g.pl + g.W, L.pad_u8, static_cast<size_t>(d.Wp - g.pl - g.W));
     }
     std::memset(P + (g.pt + g.H) * d.Wp, L.pad_u8, static_cast<size_t>((d.Hp - g.pt - g.H) * d.Wp + kDepthwiseSlack));
