@@ -71,6 +71,7 @@ TEST(GemmKernel, ScalarMatchesNaiveProductThroughPacking) {
 TEST(DepthwiseKernel, SimdEqualsScalarOnStridesDilationsAndOddWidths) {
   if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this CPU";
   std::mt19937 rng(3);
+  int vbmi_cases = 0;
   for (int64_t k : {1, 3, 5})
     for (int64_t s : {1, 2, 3})
       for (int64_t d : {1, 2})
@@ -92,7 +93,15 @@ TEST(DepthwiseKernel, SimdEqualsScalarOnStridesDilationsAndOddWidths) {
             depthwise(isa, x.data(), w.data(), g, got.data());
             ASSERT_EQ(got, ref) << isa_name(isa) << " k=" << k << " s=" << s << " d=" << d << " W=" << W;
           }
+          // The dispatch prefers the VBMI kernel where it fits; the plain AVX-512 one must stay right too.
+          if (cpu_supports(Isa::Avx512Vnni)) {
+            std::vector<int32_t> got(ref.size(), 12345);
+            depthwise_avx512(x.data(), w.data(), g, got.data());
+            ASSERT_EQ(got, ref) << "avx512 k=" << k << " s=" << s << " d=" << d << " W=" << W;
+            vbmi_cases += depthwise_vbmi_supported(g);
+          }
         }
+  std::printf("depthwise: %d geometries on the VBMI kernel\n", vbmi_cases);
 }
 
 TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {

@@ -21,6 +21,10 @@ struct DwGeom {
 void depthwise_scalar(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
 void depthwise_avx2(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);       // stride-1 rows vectorized
 void depthwise_avx512(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);     // stride 1 and 2 vectorized
+// 4 taps per vpdpbusd (vpermb gathers their bytes): needs AVX-512 VBMI + VNNI and a geometry whose
+// 16-pixel step reads at most 64 bytes per kernel row; the Avx512Vnni dispatch prefers it.
+bool depthwise_vbmi_supported(const DwGeom& g);
+void depthwise_avx512vbmi(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
 void depthwise(Isa isa, const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
 
 }  // namespace qfrt

@@ -15,7 +15,8 @@ void depthwise_scalar(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32
 
 void depthwise(Isa isa, const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc) {
   switch (isa) {
-    case Isa::Avx512Vnni: return depthwise_avx512(xp, w, g, acc);
+    case Isa::Avx512Vnni:
+      return depthwise_vbmi_supported(g) ? depthwise_avx512vbmi(xp, w, g, acc) : depthwise_avx512(xp, w, g, acc);
     case Isa::Avx2: return depthwise_avx2(xp, w, g, acc);
     case Isa::Scalar: return depthwise_scalar(xp, w, g, acc);
   }

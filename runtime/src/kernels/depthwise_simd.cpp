@@ -1,6 +1,8 @@
 // SIMD depthwise: 16 (AVX-512) or 8 (AVX2) output pixels of a row at a time, one tap per step:
 // widen the u8 inputs to int32, multiply by the broadcast weight, add. Stride 2 (AVX-512) loads
-// 32 contiguous bytes and keeps the even ones.
+// 32 contiguous bytes and keeps the even ones. With VBMI and VNNI (Ice Lake, Zen 4), a kernel row's
+// taps go four at a time: one vpermb gathers, for each of 16 output pixels, the 4 input bytes those
+// taps read, and one vpdpbusd multiplies them by the 4 weights and adds (3x fewer instructions at 3x3).
 // GCC 12 warns inside its own _mm512_cvtepu8_epi32 (an intentionally undefined register).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -8,6 +10,56 @@
 #include "kernels/depthwise.h"
 
 namespace qfrt {
+
+namespace {
+bool vbmi_cpu() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
+  }();
+  return ok;
+}
+
+constexpr int64_t kVbmiMaxGroups = 2;  // kernel widths up to 8
+}  // namespace
+
+// Every byte one 16-pixel step reads lies within one 64-byte load from the row's first tap.
+bool depthwise_vbmi_supported(const DwGeom& g) {
+  return vbmi_cpu() && g.kw <= 4 * kVbmiMaxGroups && g.kh <= 64 && 15 * g.sw + (g.kw - 1) * g.dw <= 63;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"))) void depthwise_avx512vbmi(const uint8_t* xp, const int8_t* w,
+                                                                                             const DwGeom& g, int32_t* acc) {
+  const int64_t ng = (g.kw + 3) / 4;
+  __m512i idx[kVbmiMaxGroups];
+  for (int64_t q = 0; q < ng; ++q) {
+    alignas(64) uint8_t b[64];
+    for (int t = 0; t < 16; ++t)
+      for (int k = 0; k < 4; ++k) {
+        const int64_t j = 4 * q + k;
+        b[4 * t + k] = static_cast<uint8_t>(j < g.kw ? t * g.sw + j * g.dw : 0);  // tap past kw: weight 0
+      }
+    idx[q] = _mm512_load_si512(b);
+  }
+  int32_t wq[64 * kVbmiMaxGroups];  // row i, group q: 4 weights as one dword (kh <= 64: supported())
+  for (int64_t i = 0; i < g.kh; ++i)
+    for (int64_t q = 0; q < ng; ++q) {
+      uint8_t b[4];
+      for (int k = 0; k < 4; ++k) b[k] = static_cast<uint8_t>(4 * q + k < g.kw ? w[i * g.kw + 4 * q + k] : 0);
+      __builtin_memcpy(&wq[i * ng + q], b, 4);
+    }
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ow += 16) {
+      const int64_t n = g.OW - ow < 16 ? g.OW - ow : 16;
+      __m512i s = _mm512_setzero_si512();
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const __m512i v = _mm512_loadu_si512(xp + (oh * g.sh + i * g.dh) * g.Wp + ow * g.sw);
+        for (int64_t q = 0; q < ng; ++q)
+          s = _mm512_dpbusd_epi32(s, _mm512_permutexvar_epi8(idx[q], v), _mm512_set1_epi32(wq[i * ng + q]));
+      }
+      _mm512_mask_storeu_epi32(acc + oh * g.OW + ow, static_cast<__mmask16>((1u << n) - 1), s);
+    }
+}
 
 __attribute__((target("avx512f,avx512bw"))) void depthwise_avx512(const uint8_t* xp, const int8_t* w, const DwGeom& g,
                                                                    int32_t* acc) {
