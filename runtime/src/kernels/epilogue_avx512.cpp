@@ -1,6 +1,6 @@
 // AVX-512 requantization of one output row (the Quantized epilogue without weight zero points):
 // 16 int32 sums per step, multiplied into int64 as even and odd lanes (vpmuldq), rounded half to
-// even by an arithmetic shift plus a remainder test, clamped, packed back and narrowed to bytes.
+// even (round_clamp), clamped, merged back and narrowed to bytes.
 // Bit-identical to requantize() in requant.h.
 // GCC 12 warns inside its own intrinsics (intentionally undefined registers).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -13,33 +13,33 @@
 namespace qfrt {
 
 namespace {
-// x / 2^s rounded half to even, clamped to [lo, hi] (int64 lanes).
-QF_AVX512 inline __m512i round_clamp(__m512i x, __m128i sh, __m512i half, __m512i lo, __m512i hi) {
-  const __m512i one = _mm512_set1_epi64(1);
-  __m512i q = _mm512_sra_epi64(x, sh);
-  const __m512i r = _mm512_sub_epi64(x, _mm512_sll_epi64(q, sh));
-  const __mmask8 up = _mm512_cmpgt_epi64_mask(r, half) | (_mm512_cmpeq_epi64_mask(r, half) & _mm512_test_epi64_mask(q, one));
-  q = _mm512_mask_add_epi64(q, up, q, one);
+// x / 2^s rounded half to even, clamped to [lo, hi] (int64 lanes). With q0 = floor(x / 2^s),
+// x + (2^(s-1) - 1) + (q0 & 1) carries into the next multiple of 2^s exactly when the remainder
+// is above one half, or equal to it with q0 odd: one shift of that sum is the rounded quotient.
+QF_AVX512 inline __m512i round_clamp(__m512i x, __m128i sh, __m512i half_m1, __m512i lo, __m512i hi) {
+  const __m512i parity = _mm512_and_si512(_mm512_sra_epi64(x, sh), _mm512_set1_epi64(1));
+  const __m512i q = _mm512_sra_epi64(_mm512_add_epi64(_mm512_add_epi64(x, half_m1), parity), sh);
   return _mm512_min_epi64(_mm512_max_epi64(q, lo), hi);
 }
 }  // namespace
 
-QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off,
-                                                                    FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
-                                                                    int32_t hi, bool out_signed, void* out) {
+QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
+                                  int32_t hi, bool out_signed, void* out) {
   if (fm.shift < 1 || fm.shift > 62) return false;  // the scalar path handles the degenerate shifts
   const __m512i voff = _mm512_set1_epi32(off), vm = _mm512_set1_epi64(fm.mult), vb = _mm512_set1_epi64(bias);
   const __m128i sh = _mm_cvtsi32_si128(fm.shift);
-  const __m512i half = _mm512_set1_epi64(int64_t{1} << (fm.shift - 1));
+  const __m512i half_m1 = _mm512_set1_epi64((int64_t{1} << (fm.shift - 1)) - 1);
   const __m512i vlo = _mm512_set1_epi64(int64_t{lo} - zp), vhi = _mm512_set1_epi64(int64_t{hi} - zp);
-  const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFFll), vzp = _mm512_set1_epi32(zp);
+  const __m512i vzp = _mm512_set1_epi32(zp);
   uint8_t* o = static_cast<uint8_t*>(out);
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1);
     const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), voff);
-    const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, vm), vb), sh, half, vlo, vhi);
-    const __m512i odd = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), vm), vb), sh, half, vlo, vhi);
-    const __m512i y = _mm512_add_epi32(_mm512_or_si512(_mm512_and_si512(even, low32), _mm512_slli_epi64(odd, 32)), vzp);
+    // vpmuldq multiplies the low (even) int32 of each 64-bit lane; the odd ones are shifted down first.
+    const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, vm), vb), sh, half_m1, vlo, vhi);
+    const __m512i odd = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), vm), vb), sh, half_m1, vlo, vhi);
+    // Both lie in [lo - zp, hi - zp]: the even lane's low dword is the value; the odd one moves up.
+    const __m512i y = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), vzp);
     (void)out_signed;  // the bytes are the same: y already lies in the output type's range
     _mm512_mask_cvtepi32_storeu_epi8(o + i, k, y);
   }
