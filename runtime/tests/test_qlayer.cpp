@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "kernels/conv_blocked.h"
 #include "kernels/qlayer.h"
 #include "test_util.h"
 
@@ -11,6 +12,8 @@ using namespace qfrt;
 using namespace qfrt_test;
 
 namespace {
+int blocked_runs = 0;  // check_case runs that took the blocked path
+
 struct Case {
   int64_t C, H, W, M, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
   bool x_signed, w_zp;
@@ -114,6 +117,17 @@ void check_case(const Case& c, int64_t N, uint32_t seed) {
     }
   }
   EXPECT_LE(near_tie, 1);
+  // The same layer prepared for the channel-blocked path (conv_blocked.h) must give the same bytes.
+  if (c.group == 1 && !c.w_zp) {
+    QLayer Lb = L;
+    enable_blocked_conv(Lb, c.C, c.kh, c.kw);
+    for (Isa isa : all_isas()) {
+      std::vector<uint8_t> y(count * esz, 0xAB);
+      qconv_run(isa, Lb, g, N, d.x.data(), y.data());
+      ASSERT_EQ(y, scalar_out) << isa_name(isa) << " (blocked weights) differs from scalar";
+      if (isa == Isa::Avx512Vnni) blocked_runs += blocked_conv_fits(isa, Lb, g);
+    }
+  }
 }
 }  // namespace
 
@@ -143,6 +157,17 @@ TEST(QConv, SmallMapsSplitAcrossThreads) {
   check_case({64, 4, 4, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Float}, 1, 14);
   check_case({64, 4, 4, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 15);
   check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 16);
+}
+
+// Stride-1 layers whose dropped columns are at most 1/8 take the channel-blocked path on VNNI CPUs:
+// channel counts that are not multiples of 4, dilation, 1x1, both input types, every epilogue, batch 2.
+TEST(QConv, ChannelBlockedPathEqualsTheReference) {
+  blocked_runs = 0;
+  check_case({5, 12, 20, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 17);
+  check_case({8, 9, 40, 7, 1, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, false, false, Epilogue::Float}, 1, 18);
+  check_case({6, 9, 30, 10, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Int32}, 1, 19);
+  check_case({3, 20, 36, 9, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, true, false, Epilogue::Float}, 1, 20);
+  if (cpu_supports(Isa::Avx512Vnni)) EXPECT_EQ(blocked_runs, 4);
 }
 
 TEST(QGemm, MatchesReferenceOnAllIsas) {

@@ -11,6 +11,7 @@
 #include "graph/op.h"
 #include "graph/qparams.h"
 #include "graph/spatial.h"
+#include "kernels/conv_blocked.h"
 #include "kernels/pool_q.h"
 #include "kernels/quantize.h"
 
@@ -190,7 +191,9 @@ class QConvOp : public Op {
         read_bias(n_, opt(in, 6), M, bi, bf);
       }
     }
-    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
+    QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
+    if (w.rank() == 4) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3));
+    return L;
   }
 
   Node n_;

@@ -30,6 +30,20 @@ struct GemmArgs {
   int64_t ldc;
 };
 
+// The indirect form: no panel. B points at column 0 of a channel-blocked activation buffer in which
+// 16 consecutive columns of one k-group are 64 contiguous bytes [16 columns][4 k]; k-group q of
+// column block b is read at B + 64 b + off[q] (conv_blocked.h builds both). AVX-512 VNNI only.
+struct GemmBlockedArgs {
+  const int8_t* A;
+  int64_t M, Kp;
+  const uint8_t* B;
+  const int64_t* off;  // [Kp / 4]
+  int64_t nblocks;
+  int32_t* C;
+  int64_t ldc;
+};
+void gemm_u8s8_blocked_avx512vnni(const GemmBlockedArgs& g);
+
 void gemm_u8s8_scalar(const GemmArgs& g);
 void gemm_u8s8_avx2(const GemmArgs& g);
 void gemm_u8s8_avx512vnni(const GemmArgs& g);

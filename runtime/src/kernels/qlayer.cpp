@@ -9,7 +9,9 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "kernels/depthwise.h"
+#include "kernels/conv_blocked.h"
 #include "kernels/gemm.h"
+#include "kernels/work_split.h"
 
 namespace qfrt {
 
@@ -19,9 +21,6 @@ namespace {
 // (qforge-rt-bench-lowbit: W2A2 and binary beat vpdpbusd from 64 channels, W4A4's 16 plane pairs never).
 constexpr int kBitserialAutoMaxBits = 4;
 constexpr int64_t kBitserialAutoMinRows = 64;
-constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
-// Below this many multiply-adds a layer runs on one thread: waking the other costs more.
-constexpr int64_t kParallelMacs = int64_t{1} << 18;
 
 struct Scratch {
   std::vector<uint8_t> panel;
@@ -44,39 +43,12 @@ void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, 
   GemmArgs a{L.A.data() + m0 * L.Kp, rows, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
   gemm_u8s8(isa, a);
 }
-// Work items on every thread when the layer is big enough, else on this one.
-template <class F> void run_items(int64_t n, bool par, const F& f) {
-  if (par) return parallel_for(n, f);
-  for (int64_t i = 0; i < n; ++i) f(i);
-}
 
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
 }
 
-// How a layer's (image, group) x columns x output rows are cut into work items.
-struct Split {
-  int64_t chunks = 1;  // column chunks, each a run of whole 16-column blocks
-  int64_t mparts = 1;  // output-row parts, each `rows` rows
-  int64_t rows = 0;
-};
-// Chunks of about kChunkBlocks blocks, their count a multiple of the thread count so the last round
-// keeps every thread busy; where that still gives fewer items than threads (7x7 maps at batch 1:
-// one chunk), the output rows are split too, each part repacking the chunk's panel.
-Split split_work(int64_t outer, int64_t nblocks, int64_t Mg, bool par) {
-  Split sp;
-  sp.chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
-  sp.rows = Mg;
-  const int64_t T = par ? thread_count() : 1;
-  if (T <= 1 || nblocks == 0) return sp;
-  if ((outer * sp.chunks) % T) sp.chunks = std::min(nblocks, (sp.chunks + T - 1) / T * T);
-  if (outer * sp.chunks < T) {
-    sp.mparts = T;
-    sp.rows = round_up((Mg + T - 1) / T, 6);  // whole 6-row register tiles (gemm_avx512.cpp)
-  }
-  return sp;
-}
 }  // namespace
 
 Epilogue QLayer::epilogue(int64_t m0) const {
@@ -251,6 +223,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
   uint8_t* y = static_cast<uint8_t*>(yv);
   if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
   if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y, residual);
+  if (blocked_conv_fits(isa, L, g)) return blocked_conv_run(isa, L, g, N, x, y, residual);
   const size_t esz = L.out.elem_size();
   // Padding once, up front, turns every im2col row into plain copies (pack_panel.cpp's fast path).
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> padded;

@@ -34,6 +34,12 @@ struct QOutput {
   size_t elem_size() const { return kind == Epilogue::Quantized ? 1 : 4; }
 };
 
+// Weights of a stride-1 conv for the channel-blocked path (conv_blocked.h); kh == 0: not prepared.
+struct BlockedWeights {
+  int64_t C4 = 0, kh = 0, kw = 0, Kp = 0;  // Kp = C4 * kh * kw * 4
+  std::vector<int8_t> A;                   // [M][Kp]
+};
+
 struct QLayer {
   int64_t M = 0, K = 0, Kp = 0;
   std::vector<int8_t> A;              // [M][Kp]
@@ -50,6 +56,7 @@ struct QLayer {
   int x_bits = 0;
   uint8_t x_lo_u8 = 0;
   bool sign_select = false;           // bits in the XNOR form, run by sign_select_gemm on 8-bit inputs
+  BlockedWeights blocked;             // enable_blocked_conv (conv_blocked.h)
   Epilogue epilogue(int64_t m0) const;  // for rows m0..
 };
 
@@ -73,7 +80,8 @@ bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi);
 bool enable_sign_select(QLayer& L, bool binary);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
-// group == C == M and weight zero points are 0, else im2col panels and the GEMM. Both cores.
+// group == C == M and weight zero points are 0, the channel-blocked GEMM where blocked_conv_fits
+// (conv_blocked.h), else im2col panels and the GEMM. Both cores.
 // residual (Float output only, nullable): a float tensor of y's shape added before the ReLU.
 void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y,
                const float* residual = nullptr);

@@ -1,0 +1,125 @@
+#include "kernels/conv_blocked.h"
+
+#include <emmintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/buffer.h"
+#include "kernels/gemm.h"
+#include "kernels/work_split.h"
+
+namespace qfrt {
+
+void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw) {
+  if (L.bits.wbits || L.sign_select || !L.row_wzp.empty() || Cg * kh * kw != L.K || L.K == 0) return;
+  BlockedWeights& b = L.blocked;
+  b.C4 = (Cg + 3) / 4, b.kh = kh, b.kw = kw, b.Kp = b.C4 * kh * kw * 4;
+  b.A.assign(static_cast<size_t>(L.M * b.Kp), 0);
+  for (int64_t m = 0; m < L.M; ++m)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t i = 0; i < kh; ++i)
+        for (int64_t j = 0; j < kw; ++j)
+          b.A[static_cast<size_t>(m * b.Kp + ((c / 4 * kh + i) * kw + j) * 4 + c % 4)] =
+              L.A[static_cast<size_t>(m * L.Kp + (c * kh + i) * kw + j)];
+}
+
+bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g) {
+  static const bool off = [] {
+    const char* e = std::getenv("QFORGE_RT_BLOCKED");
+    return e && std::string(e) == "0";
+  }();
+  if (off || isa != Isa::Avx512Vnni || L.blocked.kh == 0 || L.bits.wbits || L.sign_select || !L.row_wzp.empty()) return false;
+  if (g.group != 1 || g.sh != 1 || g.sw != 1 || g.kh != L.blocked.kh || g.kw != L.blocked.kw) return false;
+  const int64_t Wp = g.W + g.pl + g.pr;
+  return (Wp - g.OW) * 8 <= Wp;  // dropped columns at most 1/8 of the work
+}
+
+namespace {
+// out[4 t + k] = rows[k][t] ^ flip for t < n: four channel rows become one blocked row.
+void interleave4(const uint8_t* const r[4], int64_t n, uint8_t flip, uint8_t* out) {
+  const __m128i f = _mm_set1_epi8(static_cast<char>(flip));
+  int64_t t = 0;
+  for (; t + 16 <= n; t += 16) {
+    __m128i v[4];
+    for (int k = 0; k < 4; ++k) v[k] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r[k] + t)), f);
+    const __m128i a = _mm_unpacklo_epi8(v[0], v[1]), b = _mm_unpackhi_epi8(v[0], v[1]);
+    const __m128i c = _mm_unpacklo_epi8(v[2], v[3]), d = _mm_unpackhi_epi8(v[2], v[3]);
+    __m128i* o = reinterpret_cast<__m128i*>(out + 4 * t);
+    _mm_storeu_si128(o + 0, _mm_unpacklo_epi16(a, c));
+    _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(a, c));
+    _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(b, d));
+    _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(b, d));
+  }
+  for (; t < n; ++t)
+    for (int k = 0; k < 4; ++k) out[4 * t + k] = r[k][t] ^ flip;
+}
+}  // namespace
+
+void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual) {
+  const BlockedWeights& bw = L.blocked;
+  const int64_t Hp = g.H + g.pt + g.pb, Wp = g.W + g.pl + g.pr, C4 = bw.C4;
+  const int64_t cols = g.OH * Wp, nblocks = (cols + kPanelCols - 1) / kPanelCols;
+  // Pixels per plane: the last block's farthest tap must stay inside its own plane.
+  const int64_t reach = (g.kh - 1) * g.dh * Wp + (g.kw - 1) * g.dw;
+  const int64_t px = std::max(Hp * Wp, nblocks * kPanelCols + reach);
+  const uint8_t flip = L.in.is_signed ? 0x80 : 0, pad = L.pad_u8;
+  const bool par = N * g.OH * g.OW * g.M * g.K() > kParallelMacs;
+
+  // 1. The blocked input: [N][C4][px][4], padding and channels past C as the zero point.
+  std::vector<uint8_t, RecyclingAllocator<uint8_t>> buf(static_cast<size_t>(N * C4 * px * 4));
+  const std::vector<uint8_t> pad_row(static_cast<size_t>(g.W), static_cast<uint8_t>(pad ^ flip));  // flips back to pad
+  run_items(N * C4, par, [&](int64_t nc) {
+    const int64_t n = nc / C4, c0 = nc % C4 * 4;
+    uint8_t* plane = buf.data() + nc * px * 4;
+    std::memset(plane, pad, static_cast<size_t>(g.pt * Wp * 4));
+    const uint8_t* r[4];
+    for (int64_t h = 0; h < g.H; ++h) {
+      for (int k = 0; k < 4; ++k)
+        r[k] = c0 + k < g.C ? x + ((n * g.C + c0 + k) * g.H + h) * g.W : pad_row.data();
+      uint8_t* row = plane + (g.pt + h) * Wp * 4;
+      std::memset(row, pad, static_cast<size_t>(g.pl * 4));
+      interleave4(r, g.W, flip, row + g.pl * 4);
+      std::memset(row + (g.pl + g.W) * 4, pad, static_cast<size_t>(g.pr * 4));
+    }
+    std::memset(plane + (g.pt + g.H) * Wp * 4, pad, static_cast<size_t>((px - (g.pt + g.H) * Wp) * 4));
+  });
+
+  // 2. k-group q = (channel group, i, j) reads at this byte offset from the column's own pixel.
+  std::vector<int64_t> off(static_cast<size_t>(bw.Kp / 4));
+  for (int64_t c4 = 0; c4 < C4; ++c4)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j)
+        off[static_cast<size_t>((c4 * g.kh + i) * g.kw + j)] = (c4 * px + i * g.dh * Wp + j * g.dw) * 4;
+
+  // 3. GEMM per (image, column chunk, row part) straight from the buffer; the epilogue keeps the
+  //    columns ow < OW of each output row.
+  const size_t esz = L.out.elem_size();
+  uint8_t* y = static_cast<uint8_t*>(yv);
+  const int64_t plane_out = g.OH * g.OW;
+  const Split sp = split_work(N, nblocks, g.M, par);
+  run_items(N * sp.chunks * sp.mparts, par, [&](int64_t it) {
+    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, n = it / (sp.mparts * sp.chunks);
+    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
+    const int64_t m0 = part * sp.rows, rows = std::min(sp.rows, g.M - m0);
+    if (rows <= 0 || nb <= 0) return;
+    thread_local std::vector<int32_t, RecyclingAllocator<int32_t>> C;
+    C.resize(static_cast<size_t>(rows * nb * kPanelCols));
+    const int64_t ldc = nb * kPanelCols, p0 = b0 * kPanelCols;
+    GemmBlockedArgs a{bw.A.data() + m0 * bw.Kp, rows, bw.Kp, buf.data() + (n * C4 * px + p0) * 4, off.data(), nb, C.data(), ldc};
+    gemm_u8s8_blocked_avx512vnni(a);
+    const Epilogue e0 = L.epilogue(m0);
+    for (int64_t oh = p0 / Wp; oh < g.OH && oh * Wp < p0 + ldc; ++oh) {
+      const int64_t s = std::max(p0, oh * Wp), t = std::min(p0 + ldc, oh * Wp + g.OW);
+      if (s >= t) continue;
+      const int64_t at = (n * g.M + m0) * plane_out + oh * g.OW + (s - oh * Wp);
+      Epilogue e = e0;
+      if (residual) e.residual = residual + at;
+      run_epilogue(isa, e, C.data() + (s - p0), ldc, rows, t - s, y + static_cast<size_t>(at) * esz, plane_out, 1);
+    }
+  });
+}
+
+}  // namespace qfrt

@@ -1,0 +1,28 @@
+// Stride-1 convolution without im2col. The input is rearranged once per layer into a channel-
+// blocked buffer: for each group of 4 channels a padded plane [Hp][Wp][4 channels]. Output pixel
+// (oh, ow) becomes column p = oh * Wp + ow ("wide" columns: ow runs up to Wp, the extra kw - 1
+// columns per row are computed and dropped), and for every tap (i, j) and channel group the 16
+// columns p0 .. p0 + 15 read 64 contiguous bytes at offset (p0 + i*dh*Wp + j*dw) * 4 of that group's
+// plane -- exactly the operand vpdpbusd wants, so the GEMM reads the activations in place
+// (gemm_u8s8_blocked_avx512vnni). It replaces im2col's kh*kw-fold copy and interleave with one
+// pass over the input, at the price of the dropped columns: chosen where those are at most 1/8.
+#pragma once
+#include <cstdint>
+
+#include "core/cpu.h"
+#include "kernels/qlayer.h"
+
+namespace qfrt {
+
+// Weights reordered for the blocked form ([M][C4 * kh * kw * 4], k-group q = (channel group, i, j),
+// channels past Cg zero) when the layer is a plain int8 GEMM with symmetric weights; otherwise the
+// layer is left as it is. Cg, kh, kw: the weight's dims 1-3.
+void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw);
+
+// Whether qconv_run takes the blocked path for this geometry. QFORGE_RT_BLOCKED=0 turns it off.
+bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g);
+
+// qconv_run's contract (y [N][M][OH][OW], optional float residual) on the blocked path.
+void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y, const float* residual);
+
+}  // namespace qfrt

@@ -1,0 +1,46 @@
+// How the conv paths (qlayer.cpp, conv_blocked.cpp) cut a layer into work items for the thread pool.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "core/parallel.h"
+#include "kernels/gemm.h"
+
+namespace qfrt {
+
+constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
+// Below this many multiply-adds a layer runs on one thread: waking the other costs more.
+constexpr int64_t kParallelMacs = int64_t{1} << 18;
+
+// Work items on every thread when the layer is big enough, else on this one.
+template <class F> void run_items(int64_t n, bool par, const F& f) {
+  if (par) return parallel_for(n, f);
+  for (int64_t i = 0; i < n; ++i) f(i);
+}
+
+// A layer's (image, group) x columns x output rows, cut into work items.
+struct Split {
+  int64_t chunks = 1;  // column chunks, each a run of whole 16-column blocks: chunk c is blocks
+                       // [c * nblocks / chunks, (c + 1) * nblocks / chunks)
+  int64_t mparts = 1;  // output-row parts, each `rows` rows
+  int64_t rows = 0;
+};
+
+// Chunks of about kChunkBlocks blocks, their count a multiple of the thread count so the last round
+// keeps every thread busy; where that still gives fewer items than threads (a map of at most 16
+// pixels at batch 1: one block), the output rows are split too, each part redoing the chunk's input.
+inline Split split_work(int64_t outer, int64_t nblocks, int64_t Mg, bool par) {
+  Split sp;
+  sp.chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
+  sp.rows = Mg;
+  const int64_t T = par ? thread_count() : 1;
+  if (T <= 1 || nblocks == 0) return sp;
+  if ((outer * sp.chunks) % T) sp.chunks = std::min(nblocks, (sp.chunks + T - 1) / T * T);
+  if (outer * sp.chunks < T) {
+    sp.mparts = T;
+    sp.rows = round_up((Mg + T - 1) / T, 6);  // whole 6-row register tiles (gemm_avx512.cpp)
+  }
+  return sp;
+}
+
+}  // namespace qfrt
