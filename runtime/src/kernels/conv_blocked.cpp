@@ -33,6 +33,9 @@ bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g) {
   }();
   if (off || isa != Isa::Avx512Vnni || L.blocked.kh == 0 || L.bits.wbits || L.sign_select || !L.row_wzp.empty()) return false;
   if (g.group != 1 || g.sh != 1 || g.sw != 1 || g.kh != L.blocked.kh || g.kw != L.blocked.kw) return false;
+  // A 1x1 conv's panel is a plain copy (no kh*kw expansion to save), and reading its k-groups from
+  // C/4 planes far apart ran slower than the packed panel (MobileNetV2's pointwise layers: 1.5x).
+  if (g.kh * g.kw == 1) return false;
   const int64_t Wp = g.W + g.pl + g.pr;
   return (Wp - g.OW) * 8 <= Wp;  // dropped columns at most 1/8 of the work
 }

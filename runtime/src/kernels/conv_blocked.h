@@ -5,7 +5,8 @@
 // columns p0 .. p0 + 15 read 64 contiguous bytes at offset (p0 + i*dh*Wp + j*dw) * 4 of that group's
 // plane -- exactly the operand vpdpbusd wants, so the GEMM reads the activations in place
 // (gemm_u8s8_blocked_avx512vnni). It replaces im2col's kh*kw-fold copy and interleave with one
-// pass over the input, at the price of the dropped columns: chosen where those are at most 1/8.
+// pass over the input, at the price of the dropped columns: chosen for kernels larger than 1x1 where
+// those are at most 1/8.
 #pragma once
 #include <cstdint>
 
