@@ -12,6 +12,7 @@
 
 #include "core/cpu.h"
 #include "kernels/bitserial.h"
+#include "kernels/conv_blocked.h"
 #include "kernels/gemm.h"
 #include "kernels/pack_panel.h"
 #include "kernels/qlayer.h"
@@ -56,9 +57,10 @@ int main(int argc, char** argv) {
   struct Cfg {
     const char* name;
     int wbits, abits;
-    bool binary;
+    bool binary, blocked = false;
   };
-  for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"bitserial W4A4", 4, 4, false}, Cfg{"bitserial W2A2", 2, 2, false},
+  for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"int8 blocked", 8, 8, false, true}, Cfg{"bitserial W4A4", 4, 4, false},
+                       Cfg{"bitserial W2A2", 2, 2, false}, Cfg{"bitserial W2A1", 2, 1, false}, Cfg{"bitserial WbinA2", 1, 2, true},
                        Cfg{"bitserial WbinA1", 1, 1, true}, Cfg{"sign-select WbinA8", 1, 8, true}}) {
     QWeights qw;
     qw.M = M, qw.K = K;
@@ -80,9 +82,14 @@ int main(int argc, char** argv) {
       std::printf("%s: could not switch\n", c.name);
       return 1;
     }
+    if (c.blocked) enable_blocked_conv(L, C, 3, 3);  // the runtime's path for 3x3 stride-1 layers (conv_blocked.h)
     std::vector<uint8_t> x(static_cast<size_t>(C * H * W)), y(static_cast<size_t>(M * cols));
     for (auto& v : x) v = static_cast<uint8_t>(xd(rng));
     const double layer = best_ms(reps, [&] { qconv_run(isa, L, g, 1, x.data(), y.data()); });
+    if (c.blocked) {  // no separate GEMM: it reads the blocked input in place
+      std::printf("%-18s %10.3f %10.1f %12.1f %10s %12s\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), "-", "-");
+      continue;
+    }
     // The GEMM alone on a panel packed once.
     std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb)));
     pack_conv_panel(x.data(), false, g, 0, 0, 0, cols, panel.data(), nullptr);

@@ -18,9 +18,11 @@ namespace qfrt {
 namespace {
 // auto mode: bit-serial only where weight bits x activation bits is at most this and the layer has
 // at least kBitserialAutoMinRows output channels to amortize building the activation planes
-// (qforge-rt-bench-lowbit: W2A2 and binary beat vpdpbusd from 64 channels, W4A4's 16 plane pairs never).
-constexpr int kBitserialAutoMaxBits = 4;
-constexpr int64_t kBitserialAutoMinRows = 64;
+// (qforge-rt-bench-lowbit, one 3x3 layer against the int8 path the runtime would take: at 128
+// channels 28x28 W2A1 / Wbin A2 1.05x, Wbin A1 1.27x, W2A2 0.81x; at 64 channels 56x56 every
+// low-bit form was slower; at 256 channels 14x14 W2A1 1.33x, Wbin A1 1.7x, W2A2 1.0x).
+constexpr int kBitserialAutoMaxBits = 2;
+constexpr int64_t kBitserialAutoMinRows = 128;
 
 struct Scratch {
   std::vector<uint8_t> panel;
