@@ -13,6 +13,9 @@
 # top-1), so the timings compare working models.
 #   bash bench/runtime_peers.sh [QFORGE] [WORK_DIR] [THREADS] [RUNS_B1,RUNS_B32] [CALIB]
 # Defaults: build/qforge, /tmp/rt-peers, 2 threads, 30,5 runs, 32 calibration images; MODELS="resnet18 mobilenet_v2".
+# A MODELS entry ckpt:PATH is a qforge float checkpoint of a Fashion-MNIST model (e.g. the ResNet-20 of
+# bench/train_resnet20.sh) instead: exported to ONNX, quantized by qforge ptq on the first CALIB training images,
+# timed on Fashion-MNIST test images (1x28x28), the same for every engine.
 # Also prints the table from each engine's fastest run (min), the outputs' agreement and the load average: on a
 # loaded machine the OpenMP peers' medians (PyTorch) suffer most, since every layer waits for the slowest
 # thread. About 3 minutes on 2 cores.
@@ -31,8 +34,8 @@ PY=/usr/bin/python3
 [ -x "$RT" ] || { echo "runtime_peers: $RT not found (cmake -S runtime -B build-rt && cmake --build build-rt)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "runtime_peers: $BIN not found" >&2; exit 1; }
 RUNS1=${RUNS%,*} RUNS32=${RUNS#*,}
-DATA="$WORK/data"
-mkdir -p "$DATA"
+DATA="$WORK/data" FMNIST_DATA="$WORK/data-fashion-mnist"
+mkdir -p "$DATA" "$FMNIST_DATA"
 
 # Calibration and test images: low-frequency random colour fields plus noise (uint8, for qforge's npy dataset:
 # DATA/{train,test}_{images,labels}.npy), the same calibration images normalized with ImageNet's statistics
@@ -58,22 +61,48 @@ for b in (1, 32):
     np.save(f"{out}/x{b}.npy", norm(images(b)))
 PY
 
+# Fashion-MNIST for ckpt: entries: calibration = the first CALIB training images, timed batches = test images,
+# normalized as qforge normalizes the dataset.
+"$PY" - "$FMNIST_DATA" "$CALIB" <<'PY'
+import gzip, sys
+import numpy as np
+out, n = sys.argv[1], int(sys.argv[2])
+def images(split, k):
+    raw = gzip.open(f"/usr/share/datasets/fashion-mnist/{split}-images-idx3-ubyte.gz").read()[16:16 + 784 * k]
+    u = np.frombuffer(raw, np.uint8).reshape(k, 1, 28, 28)
+    return ((u.astype(np.float32) / 255 - 0.2860) / 0.3530).astype(np.float32)
+np.save(f"{out}/calib.npy", images("train", n))
+for b in (1, 32):
+    np.save(f"{out}/x{b}.npy", images("t10k", b))
+PY
+
 json_field() { "$PY" -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 
-echo "qforge-rt vs int8 and float peers: $THREADS threads, input [B,3,224,224], median of $RUNS1 (batch 1) / $RUNS32 (batch 32) runs,"
+echo "qforge-rt vs int8 and float peers: $THREADS threads, input [B,3,224,224] (ckpt: entries [B,1,28,28]), median of $RUNS1 (batch 1) / $RUNS32 (batch 32) runs,"
 echo "$CALIB calibration images, kernels: ${QFORGE_RT_ISA:-the best this CPU has}, torch $("$PY" -c 'import torch; print(torch.__version__)'),"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-for M in $MODELS; do
-  F="$WORK/$M.onnx" Q="$WORK/$M.int8.onnx"
-  "$PY" "$HERE/bench/peers/torchvision_onnx.py" "$M" "$F" 2>/dev/null
-  cat > "$WORK/$M.ptq.yaml" <<YAML
+for ENTRY in $MODELS; do
+  case $ENTRY in
+    ckpt:*)
+      CK=${ENTRY#ckpt:} M=$(basename "$(dirname "$CK")") D=$FMNIST_DATA
+      F="$WORK/$M.onnx" Q="$WORK/$M.int8.onnx"
+      "$BIN" export "$CK" --format onnx -o "$F" > /dev/null
+      ptq_s=$("$BIN" ptq "$CK" --calib "$CALIB" --per-channel --no-eval --json -q --threads "$THREADS" -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
+      ;;
+    *)
+      M=$ENTRY D=$DATA
+      F="$WORK/$M.onnx" Q="$WORK/$M.int8.onnx"
+      "$PY" "$HERE/bench/peers/torchvision_onnx.py" "$M" "$F" 2>/dev/null
+      cat > "$WORK/$M.ptq.yaml" <<YAML
 model: {onnx: "$F", in_channels: 3, num_classes: 1000, input_size: [224, 224]}
 data: {name: npy, root: "$DATA"}
 ptq: {weights: 8, activations: 8, per_channel: true, calibrator: minmax, calib: $CALIB}
 YAML
-  ptq_s=$("$BIN" ptq "$WORK/$M.ptq.yaml" --no-eval --json -q --threads "$THREADS" --batch-size 8 -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
+      ptq_s=$("$BIN" ptq "$WORK/$M.ptq.yaml" --no-eval --json -q --threads "$THREADS" --batch-size 8 -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
+      ;;
+  esac
   "$BIN" export "$WORK/$M.w8a8.ckpt" --format qdq -o "$Q" > /dev/null
-  "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$DATA/calib.npy" --input "$DATA/x1.npy" --input "$DATA/x32.npy" \
+  "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$D/calib.npy" --input "$D/x1.npy" --input "$D/x32.npy" \
     --runs "$RUNS1,$RUNS32" --threads "$THREADS" --fallback-engine "$FALLBACK" > "$WORK/$M.pytorch.json"
   echo
   echo "### $M (qforge ptq: $(printf %.1f "$ptq_s") s; $(wc -c < "$Q") bytes QDQ)"
@@ -85,12 +114,12 @@ YAML
     N=$RUNS1; [ "$B" = 32 ] && N=$RUNS32
     # stdbuf: the JSON line reaches the pipe even if the process dies at exit; a nonzero status is reported below the table
     rc=0
-    rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$DATA/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$N" --json \
+    rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$D/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$N" --json \
          2> "$WORK/$M.rt$B.err" | tail -1) || rc=$?
     [ "$rc" = 0 ] || echo "qforge-rt exited with status $rc at batch $B after: $(grep -v '^qforge-rt: /' "$WORK/$M.rt$B.err" | head -2 | tr '\n' ' ')" >> "$WORK/$M.notes"
     case $rt in "{"*) ;; *) echo "runtime_peers: qforge-rt failed on $Q (status $rc): $(cat "$WORK/$M.rt$B.err")" >&2; exit 1 ;; esac
-    ort=$(node "$HERE/tools/ort/run_ort.js" "$Q" "$DATA/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$N" | tail -1)
-    node "$HERE/tools/ort/run_ort.js" "$Q" "$DATA/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" > /dev/null  # the outputs
+    ort=$(node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$N" | tail -1)
+    node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" > /dev/null  # the outputs
     "$PY" - "$WORK/$M.pytorch.json" "$B" "$rt" "$ort" "$WORK/$M.mins" <<'PY'
 import json, sys
 b, rt, ort = int(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
