@@ -159,7 +159,7 @@ TEST(QConv, SmallMapsSplitAcrossThreads) {
   check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 16);
 }
 
-// Stride-1 layers whose dropped columns are at most 1/8 take the channel-blocked path on VNNI CPUs:
+// Stride-1 layers whose dropped columns are at most 1/4 take the channel-blocked path on VNNI CPUs:
 // channel counts that are not multiples of 4, dilation, 5x5, both input types, every epilogue, batch 2
 // (1x1 layers keep the packed panel).
 TEST(QConv, ChannelBlockedPathEqualsTheReference) {

@@ -6,7 +6,7 @@
 // plane -- exactly the operand vpdpbusd wants, so the GEMM reads the activations in place
 // (gemm_u8s8_blocked_avx512vnni). It replaces im2col's kh*kw-fold copy and interleave with one
 // pass over the input, at the price of the dropped columns: chosen for kernels larger than 1x1 where
-// those are at most 1/8.
+// those are at most 1/4.
 #pragma once
 #include <cstdint>
 
