@@ -1,10 +1,15 @@
 // Every SIMD kernel equals its scalar reference bit for bit, on random data and odd shapes.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+
 #include "kernels/depthwise.h"
+#include "kernels/elementwise_avx512.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm.h"
 #include "kernels/pack_panel.h"
+#include "kernels/quantize.h"
 #include "test_util.h"
 
 using namespace qfrt;
@@ -184,4 +189,58 @@ TEST(PackConvPanel, EqualsDirectIm2colOnEveryGeometry) {
               }
           }
   EXPECT_GT(cases, 100);
+}
+
+// QuantizeLinear's AVX-512 loop against the scalar one: ties (k + 0.5 steps), NaN, infinities, values
+// past the clamp, both output types, every tail length.
+TEST(QuantizeKernel, Avx512EqualsScalarOnTiesNanAndClamps) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<float> d(-300.f, 300.f);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t n = 1 + trial * 7 % 70;
+    const float scale = trial % 2 ? 0.5f : 0.0371f;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      const int kind = static_cast<int>(rng() % 8);
+      x[static_cast<size_t>(i)] = kind == 0   ? (static_cast<float>(static_cast<int>(rng() % 200) - 100) + 0.5f) * scale
+                                  : kind == 1 ? std::nanf("")
+                                  : kind == 2 ? (rng() % 2 ? INFINITY : -INFINITY)
+                                              : d(rng) * scale;
+    }
+    const bool s8 = trial % 3 == 0;
+    const int32_t zp = s8 ? -3 : 117, lo = s8 ? -128 : 0, hi = s8 ? 127 : (trial % 4 ? 255 : 130);
+    std::vector<uint8_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n), 0xEE);
+    if (s8) quantize_f32(x.data(), n, scale, zp, lo, hi, reinterpret_cast<int8_t*>(want.data()));
+    else quantize_f32(x.data(), n, scale, zp, lo, hi, want.data());
+    quantize_f32_avx512(x.data(), n, scale, zp, lo, hi, got.data());
+    ASSERT_EQ(got, want) << "trial " << trial;
+  }
+}
+
+// The Float epilogue (scale, bias, residual, ReLU) on AVX-512 gives the scalar loop's floats bit for bit.
+TEST(FloatEpilogue, Avx512EqualsScalar) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> acc(-(1 << 24), 1 << 24);
+  std::uniform_real_distribution<float> f(-3.f, 3.f);
+  for (int trial = 0; trial < 24; ++trial) {
+    const int64_t M = 1 + trial % 3, N = 1 + trial * 5 % 41;
+    std::vector<int32_t> C(static_cast<size_t>(M * N)), offs(static_cast<size_t>(M));
+    std::vector<float> scale(static_cast<size_t>(M)), bias(static_cast<size_t>(M)), res(static_cast<size_t>(M * N));
+    for (auto& v : C) v = acc(rng);
+    for (int64_t m = 0; m < M; ++m) offs[static_cast<size_t>(m)] = acc(rng) / 16, scale[static_cast<size_t>(m)] = f(rng) * 1e-4f, bias[static_cast<size_t>(m)] = f(rng);
+    for (auto& v : res) v = f(rng);
+    Epilogue e;
+    e.kind = Epilogue::Float;
+    e.row_offset = offs.data();
+    e.scale = scale.data();
+    e.bias = trial % 2 ? bias.data() : nullptr;
+    e.residual = trial % 3 ? res.data() : nullptr;
+    e.relu = trial % 4 < 2;
+    std::vector<float> want(static_cast<size_t>(M * N)), got(want.size(), 7.f);
+    run_epilogue(Isa::Scalar, e, C.data(), N, M, N, want.data(), N, 1);
+    run_epilogue(Isa::Avx512Vnni, e, C.data(), N, M, N, got.data(), N, 1);
+    ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "trial " << trial;
+  }
 }

@@ -5,6 +5,7 @@
 //   qf.QGemm(x, xs, xz, w[N][K], ws, wz, ys, yz, B)    integer Gemm/MatMul; ys "" -> float output
 //   qf.QAdd(a, as, az, b, bs, bz, ys, yz)              Add of two dequantized tensors, requantized
 // QLinearConv / qf.QGemm may carry qf_lo / qf_hi (a fused Relu / Clip) and a float bias B.
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -12,8 +13,10 @@
 #include "graph/qparams.h"
 #include "graph/spatial.h"
 #include "kernels/conv_blocked.h"
+#include "kernels/elementwise_avx512.h"
 #include "kernels/pool_q.h"
 #include "kernels/quantize.h"
+#include "kernels/work_split.h"
 
 namespace qfrt {
 
@@ -33,7 +36,7 @@ void axis_split(const Node& n, const Tensor& x, int64_t count, int64_t& outer, i
   for (int d = static_cast<int>(axis) + 1; d < x.rank(); ++d) inner *= x.dim(d);
 }
 
-void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
+void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa isa) {
   const Tensor &x = need(n, in, 0), &s = need(n, in, 1);
   expect_dtype(n, x, DType::F32, "x");
   expect_dtype(n, s, DType::F32, "y_scale");
@@ -46,14 +49,24 @@ void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {
   int64_t outer, len, inner;
   axis_split(n, x, s.numel(), outer, len, inner);
   out[0] = Tensor(t, x.shape);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t c = 0; c < len; ++c) {
-      const float sc = s.data<float>()[c];
-      const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
-      const int64_t base = (o * len + c) * inner;
-      if (t == DType::U8) quantize_f32(x.data<float>() + base, inner, sc, zp, lo, hi, out[0].data<uint8_t>() + base);
-      else quantize_f32(x.data<float>() + base, inner, sc, zp, lo, hi, out[0].data<int8_t>() + base);
+  // Slices of up to kQuantizeChunk elements, on both cores when the tensor is large.
+  constexpr int64_t kQuantizeChunk = int64_t{1} << 14;
+  const int64_t parts = std::max<int64_t>(1, (inner + kQuantizeChunk - 1) / kQuantizeChunk);
+  const bool avx512 = isa == Isa::Avx512Vnni;
+  run_items(outer * len * parts, x.numel() >= 4 * kQuantizeChunk, [&](int64_t it) {
+    const int64_t slice = it / parts, c = slice % len, at = it % parts * kQuantizeChunk;
+    const int64_t base = slice * inner + at, n = std::min(kQuantizeChunk, inner - at);
+    const float sc = s.data<float>()[c];
+    const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
+    const float* xs = x.data<float>() + base;
+    if (t == DType::U8) {
+      uint8_t* y = out[0].data<uint8_t>() + base;
+      avx512 ? quantize_f32_avx512(xs, n, sc, zp, lo, hi, y) : quantize_f32(xs, n, sc, zp, lo, hi, y);
+    } else {
+      int8_t* y = out[0].data<int8_t>() + base;
+      avx512 ? quantize_f32_avx512(xs, n, sc, zp, lo, hi, y) : quantize_f32(xs, n, sc, zp, lo, hi, y);
     }
+  });
 }
 
 void dequantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa) {

@@ -1,5 +1,7 @@
 #include "kernels/epilogue.h"
 
+#include "kernels/elementwise_avx512.h"
+
 namespace qfrt {
 
 namespace {
@@ -52,7 +54,8 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
         float* o = static_cast<float*>(out) + m * rs;
         const float* r = e.residual ? e.residual + m * rs : nullptr;
         if (cs == 1 && !wzp) {
-          float_row(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
+          if (isa == Isa::Avx512Vnni) float_row_avx512(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
+          else float_row(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
           break;
         }
         for (int64_t n = 0; n < N; ++n) {
