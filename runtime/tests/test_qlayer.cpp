@@ -120,7 +120,7 @@ void check_case(const Case& c, int64_t N, uint32_t seed) {
   // The same layer prepared for the channel-blocked path (conv_blocked.h) must give the same bytes.
   if (c.group == 1 && !c.w_zp) {
     QLayer Lb = L;
-    enable_blocked_conv(Lb, c.C, c.kh, c.kw);
+    enable_blocked_conv(Lb, c.C, c.kh, c.kw, c.sh == c.sw ? c.sh : 1);
     for (Isa isa : all_isas()) {
       std::vector<uint8_t> y(count * esz, 0xAB);
       qconv_run(isa, Lb, g, N, d.x.data(), y.data());
@@ -161,14 +161,17 @@ TEST(QConv, SmallMapsSplitAcrossThreads) {
 
 // Stride-1 layers whose dropped columns are at most 1/4 take the channel-blocked path on VNNI CPUs:
 // channel counts that are not multiples of 4, dilation, 5x5, both input types, every epilogue, batch 2
-// (1x1 layers keep the packed panel).
+// (1x1 layers keep the packed panel), stride 2 at 5x5 and 7x7.
 TEST(QConv, ChannelBlockedPathEqualsTheReference) {
   blocked_runs = 0;
   check_case({5, 12, 20, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 17);
   check_case({8, 9, 40, 7, 1, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, false, false, Epilogue::Float}, 1, 18);
   check_case({6, 9, 30, 10, 1, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1, false, false, Epilogue::Int32}, 1, 19);
   check_case({3, 20, 36, 9, 1, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, true, false, Epilogue::Float}, 1, 20);
-  if (cpu_supports(Isa::Avx512Vnni)) EXPECT_EQ(blocked_runs, 4);
+  // Stride 2 with 7x7 and 5x5 kernels: the 2x2 phase form (odd padded sizes included).
+  check_case({3, 40, 40, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, false, false, Epilogue::Float}, 2, 21);
+  check_case({5, 21, 27, 9, 1, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, false, Epilogue::Quantized}, 1, 22);
+  if (cpu_supports(Isa::Avx512Vnni)) EXPECT_EQ(blocked_runs, 6);
 }
 
 TEST(QGemm, MatchesReferenceOnAllIsas) {

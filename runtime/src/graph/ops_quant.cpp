@@ -205,7 +205,8 @@ class QConvOp : public Op {
       }
     }
     QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
-    if (w.rank() == 4) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3));
+    const std::vector<int64_t> strides = n_.ints("strides", {1, 1});
+    if (w.rank() == 4 && strides.size() == 2 && strides[0] == strides[1]) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3), strides[0]);
     return L;
   }
 

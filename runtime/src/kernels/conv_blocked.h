@@ -7,6 +7,9 @@
 // (gemm_u8s8_blocked_avx512vnni). It replaces im2col's kh*kw-fold copy and interleave with one
 // pass over the input, at the price of the dropped columns: chosen for kernels larger than 1x1 where
 // those are at most 1/4.
+// A stride-2 conv with a 5x5 or larger kernel (a ResNet stem) runs the same way on 2x2 space-to-depth
+// planes: output (oh, ow) reads phase (i % 2, j % 2) of channel c at (oh + i / 2, ow + j / 2), so it is a
+// stride-1 conv with kernel ceil(kh/2) x ceil(kw/2) whose 4-byte groups are one channel's 4 phases.
 #pragma once
 #include <cstdint>
 
@@ -16,9 +19,10 @@
 namespace qfrt {
 
 // Weights reordered for the blocked form ([M][C4 * kh * kw * 4], k-group q = (channel group, i, j),
-// channels past Cg zero) when the layer is a plain int8 GEMM with symmetric weights; otherwise the
-// layer is left as it is. Cg, kh, kw: the weight's dims 1-3.
-void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw);
+// channels past Cg zero; with stride 2, the phase form) when the layer is a plain int8 GEMM with
+// symmetric weights; otherwise the layer is left as it is. Cg, kh, kw: the weight's dims 1-3; stride:
+// the conv's (when both strides are equal; the path runs only for the stride it was prepared for).
+void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t stride = 1);
 
 // Whether qconv_run takes the blocked path for this geometry. QFORGE_RT_BLOCKED=0 turns it off.
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g);
