@@ -148,10 +148,12 @@ TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
   EXPECT_LE(differ, total / 20);
 }
 
-// A ResNet stem: conv (float output) -> Relu -> MaxPool, whose float output feeds both a quantized
-// conv and the residual Add. The Relu must fuse into the conv, and the MaxPool must run once, in
-// float, with Q after it (moving Q above it would run the pool a second time on integers).
-TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) {
+// A ResNet stem: conv (float output) -> Relu [-> MaxPool], whose float output feeds both a quantized
+// conv and the residual Add. The Relu must fuse into the conv (without the pool, the quantized conv's Q
+// reads the conv directly after step 2 and must be moved onto the fused output), and a MaxPool must run
+// once, in float, with Q after it (moving Q above it would run the pool a second time on integers).
+namespace {
+void check_stem(bool pool) {
   std::mt19937 rng(12);
   OnnxBuilder b;
   b.input("x", {1, 3, 12, 12});
@@ -159,21 +161,26 @@ TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) {
   auto* c0 = b.node("Conv", {x, qweight(b, "c0", {8, 3, 3, 3}, rng, 0.004f, 0.01f)}, {"c0"}, "stem");
   OnnxBuilder::attr(c0, "pads", std::vector<int64_t>{1, 1, 1, 1});
   b.node("Relu", {"c0"}, {"r0"}, "stem_relu");
-  auto* mp = b.node("MaxPool", {"r0"}, {"m0"}, "stem_pool");
-  OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{2, 2});
-  OnnxBuilder::attr(mp, "strides", std::vector<int64_t>{2, 2});
-  const std::string d0 = qdq(b, "m0", "a0", 0.01f, 0, true);
+  std::string m0 = "r0";
+  if (pool) {
+    auto* mp = b.node("MaxPool", {"r0"}, {"m0"}, "stem_pool");
+    OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{2, 2});
+    OnnxBuilder::attr(mp, "strides", std::vector<int64_t>{2, 2});
+    m0 = "m0";
+  }
+  const std::string d0 = qdq(b, m0, "a0", 0.01f, 0, true);
   b.node("Conv", {d0, qweight(b, "c1", {8, 8, 1, 1}, rng, 0.004f, 0.01f)}, {"c1"}, "block_conv");
-  b.node("Add", {"c1", "m0"}, {"y"}, "block_add");
+  b.node("Add", {"c1", m0}, {"y"}, "block_add");
   b.output("y");
-  const std::string p = (std::filesystem::temp_directory_path() / "qforge_rt_lowering_stem.onnx").string();
+  const std::string p = (std::filesystem::temp_directory_path() / (pool ? "qforge_rt_lowering_stem.onnx" : "qforge_rt_lowering_stem2.onnx")).string();
   b.save(p);
   Model m(p), reference(p, /*lower=*/false);
   auto ops = m.ops();
   EXPECT_EQ(ops["qf.QConvToFloat"], 2);
   EXPECT_EQ(ops["Relu"], 0);
-  EXPECT_EQ(ops["MaxPool"], 1);
+  EXPECT_EQ(ops["MaxPool"], pool ? 1 : 0);
   EXPECT_EQ(ops["Conv"] + ops["Add"], 0);
+  const int64_t side = pool ? 6 : 12;
   int64_t total = 0, differ = 0;
   for (uint32_t seed = 0; seed < 10; ++seed) {
     Tensor xin(DType::F32, {1, 3, 12, 12});
@@ -181,6 +188,7 @@ TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) {
     std::mt19937 r(seed);
     for (int64_t i = 0; i < xin.numel(); ++i) xin.data<float>()[i] = d(r);
     const Tensor got = m.run({xin})[0], want = reference.run({xin})[0];
+    ASSERT_EQ(got.shape, (Shape{1, 8, side, side}));
     ASSERT_EQ(got.shape, want.shape);
     for (int64_t i = 0; i < got.numel(); ++i) {
       // Up to float rounding, or one step of a0 (0.01) through a 1x1 conv where Q flipped a boundary.
@@ -192,3 +200,7 @@ TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) {
   }
   EXPECT_LE(differ, total / 20);
 }
+}  // namespace
+
+TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) { check_stem(true); }
+TEST(Lowering, StemReluFusesWhenAQuantizeReadsTheConv) { check_stem(false); }

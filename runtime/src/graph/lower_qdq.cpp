@@ -14,7 +14,7 @@
 //     still runs in integers with a float output (qf.QConvToFloat, qf.QGemm with no y_scale).
 //  5. qf.QConvToFloat -> Add(., R) [-> Relu] (a residual block's end) becomes one qf.QConvToFloat
 //     whose float epilogue adds R and applies the ReLU; so does qf.QConvToFloat -> Relu (a stem
-//     whose float output also feeds a residual).
+//     whose float output also feeds a residual; other readers must be Q nodes clamping at zero).
 //  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
 //  7. DQ of constants is folded into float initializers; dead nodes are removed.
@@ -397,19 +397,30 @@ struct Rewriter {
     }
   }
 
-  // qf.QConvToFloat -> Relu, the Relu the conv's only reader: the float epilogue applies it.
+  // qf.QConvToFloat -> Relu: the float epilogue applies it, when the conv's other readers are
+  // QuantizeLinear nodes that clamp at zero anyway (step 2 made Q(Relu(y)) read y); they then read the
+  // fused output. The fused node takes the conv's place, which precedes every reader.
   void fuse_relu() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
       if (c.op != "qf.QConvToFloat" || c.i("qf_relu", 0) || graph_outputs.count(c.outputs[0])) continue;
       const std::vector<int> cons = consumers(c.outputs[0]);
-      if (cons.size() != 1 || g.nodes[static_cast<size_t>(cons[0])].op != "Relu") continue;
+      int relu = -1;
+      bool others_ok = true;
+      for (int k : cons) {
+        const Node& r = g.nodes[static_cast<size_t>(k)];
+        if (r.op == "Relu" && relu < 0) relu = k;
+        else others_ok &= q_after_relu(r);
+      }
+      if (relu < 0 || !others_ok) continue;
+      const std::string r_out = g.nodes[static_cast<size_t>(relu)].outputs[0];
+      for (int k : cons)
+        if (k != relu) g.nodes[static_cast<size_t>(k)].inputs[0] = r_out;
       Node f = c;
       f.attrs["qf_relu"].i = 1;
-      f.outputs = g.nodes[static_cast<size_t>(cons[0])].outputs;
-      g.nodes[static_cast<size_t>(cons[0])] = f;
-      g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
-      --i;
+      f.outputs = {r_out};
+      g.nodes[i] = f;
+      g.nodes.erase(g.nodes.begin() + relu);
     }
   }
 
