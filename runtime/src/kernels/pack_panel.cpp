@@ -45,9 +45,16 @@ void flip_and_sum(uint8_t* row, int64_t n, bool flip, int32_t* colsum) {
   if (colsum)
     for (int64_t i = 0; i < n; ++i) colsum[i] += row[i];
 }
-}  // namespace
 
-namespace {
+// n in [sizeof(T), 2 sizeof(T)] bytes as a T from each end (both loads before the stores).
+template <class T> inline void copy_two_overlapping(uint8_t* dst, const uint8_t* src, int64_t n) {
+  T a, b;
+  std::memcpy(&a, src, sizeof(T));
+  std::memcpy(&b, src + n - sizeof(T), sizeof(T));
+  std::memcpy(dst, &a, sizeof(T));
+  std::memcpy(dst + n - sizeof(T), &b, sizeof(T));
+}
+
 // n bytes, src to dst, without a library call: im2col copies rows of 7 to 56 bytes by the tens of
 // thousands per layer, where memcpy's call and dispatch cost as much as the copy. Short tails are
 // two overlapping loads / stores, so nothing outside [0, n) is read or written.
@@ -58,17 +65,9 @@ inline void copy_short(uint8_t* dst, const uint8_t* src, int64_t n) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + t), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + t)));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + n - 16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16)));
   } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
+    copy_two_overlapping<uint64_t>(dst, src, n);
   } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
+    copy_two_overlapping<uint32_t>(dst, src, n);
   } else {
     for (int64_t t = 0; t < n; ++t) dst[t] = src[t];
   }
