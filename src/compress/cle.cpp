@@ -9,12 +9,6 @@ namespace qforge::compress {
 
 namespace {
 
-bool is_output(const ir::Graph& g, const std::string& v) {
-  for (const auto& o : g.outputs)
-    if (o.name == v) return true;
-  return false;
-}
-
 // A layer whose weight rows are output channels: Conv, or Gemm with W stored [out, in].
 bool is_weight_layer(const ir::Graph& g, const ir::Node& n) {
   if (n.inputs.size() < 2 || !g.is_initializer(n.inputs[1])) return false;
@@ -27,12 +21,8 @@ bool is_weight_layer(const ir::Graph& g, const ir::Node& n) {
   return n.op == "Gemm" && n.attrs.i("transA", 0) == 0 && n.attrs.i("transB", 0) == 1;
 }
 
-// The only reader of `v`, or nullptr.
-ir::Node* sole_reader(ir::Graph& g, const std::string& v) {
-  if (is_output(g, v)) return nullptr;
-  std::vector<const ir::Node*> c = g.consumers(v);
-  return c.size() == 1 ? const_cast<ir::Node*>(c[0]) : nullptr;
-}
+// The only reader of `v` (Graph::sole_consumer), writable: the pass rescales its weights.
+ir::Node* sole_reader(ir::Graph& g, const std::string& v) { return const_cast<ir::Node*>(g.sole_consumer(v)); }
 
 // Clip's bounds (opset 11+ inputs, or the attributes of older opsets); absent = unbounded.
 void clip_bounds(const ir::Graph& g, const ir::Node& n, double* lo, double* hi) {

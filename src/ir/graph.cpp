@@ -24,6 +24,18 @@ std::vector<const Node*> Graph::consumers(const std::string& value) const {
   return out;
 }
 
+bool Graph::is_output(const std::string& value) const {
+  for (const ValueInfo& o : outputs)
+    if (o.name == value) return true;
+  return false;
+}
+
+const Node* Graph::sole_consumer(const std::string& value) const {
+  if (is_output(value)) return nullptr;
+  const std::vector<const Node*> c = consumers(value);
+  return c.size() == 1 ? c[0] : nullptr;
+}
+
 Node* Graph::find_node(const std::string& name) {
   for (Node& n : nodes)
     if (n.name == name) return &n;

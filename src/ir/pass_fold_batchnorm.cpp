@@ -25,10 +25,7 @@ int fold_batchnorm(Graph& g) {
     for (size_t k = 1; k < 5; ++k) stats_const &= g.is_initializer(bn.inputs[k]);
     if (!stats_const) continue;
     Node* layer = const_cast<Node*>(g.producer(bn.inputs[0]));
-    if (!layer || g.consumers(bn.inputs[0]).size() != 1) continue;
-    bool is_output = false;
-    for (const ValueInfo& v : g.outputs) is_output |= v.name == bn.inputs[0];
-    if (is_output) continue;
+    if (!layer || !g.sole_consumer(bn.inputs[0])) continue;
     if (layer->op != "Conv" && !(layer->op == "Gemm" && layer->attrs.i("transB", 0) == 1 &&
                                  layer->attrs.f("alpha", 1.0) == 1.0 && layer->attrs.f("beta", 1.0) == 1.0))
       continue;

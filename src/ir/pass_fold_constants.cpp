@@ -1,6 +1,5 @@
 #include <functional>
 #include <stdexcept>
-#include <unordered_set>
 
 #include "fold_ops.h"
 #include "qforge/ir/index_math.h"
@@ -134,13 +133,11 @@ bool evaluate(const Node& n, const std::vector<const Tensor*>& in, Tensor& out) 
 }  // namespace
 
 int fold_constants(Graph& g, bool fold_parameters) {
-  std::unordered_set<std::string> graph_outputs;
-  for (const ValueInfo& v : g.outputs) graph_outputs.insert(v.name);
   int folded = 0;
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
     std::vector<const Tensor*> in;
-    bool all_const = !n.inputs.empty() && n.outputs.size() == 1 && !graph_outputs.count(n.outputs[0]);
+    bool all_const = !n.inputs.empty() && n.outputs.size() == 1 && !g.is_output(n.outputs[0]);
     for (const std::string& v : n.inputs) {
       if (v.empty() || !g.is_initializer(v) || (!fold_parameters && !g.buffers.count(v) &&
                                                  g.initializers.at(v).dtype == DType::Float32)) {

@@ -1,7 +1,6 @@
 // Static shapes for graphs whose exporter computes reshape targets at run time (Shape -> Gather ->
 // Unsqueeze -> Concat -> Reshape, as torch.onnx writes x.view(x.size(0), ...) with a dynamic batch).
 #include <stdexcept>
-#include <unordered_set>
 
 #include "fold_ops.h"
 #include "qforge/ir/passes.h"
@@ -12,8 +11,6 @@ namespace qforge::ir {
 namespace {
 // Folds with the graph inputs' leading dimension set to `batch`, to a fixed point.
 int fold_for_batch(Graph& g, int64_t batch) {
-  std::unordered_set<std::string> graph_outputs;
-  for (const ValueInfo& v : g.outputs) graph_outputs.insert(v.name);
   int total = 0;
   for (;;) {
     std::map<std::string, ValueInfo> known;
@@ -26,7 +23,7 @@ int fold_for_batch(Graph& g, int64_t batch) {
     std::vector<Node> kept;
     for (Node& n : g.nodes) {
       auto it = n.op == "Shape" && n.inputs.size() == 1 ? known.find(n.inputs[0]) : known.end();
-      if (it != known.end() && n.outputs.size() == 1 && !graph_outputs.count(n.outputs[0])) {
+      if (it != known.end() && n.outputs.size() == 1 && !g.is_output(n.outputs[0])) {
         g.initializers[n.outputs[0]] = fold::shape_of(n, it->second.shape);
         g.buffers.insert(n.outputs[0]);
         ++changed;

@@ -47,13 +47,6 @@ std::vector<at::Tensor> unfold(const ir::Node& n, const std::vector<at::Tensor>&
   return {b.defined() ? out + along(b, 1, y.dim()) : out};
 }
 
-const ir::Node* sole_consumer(const ir::Graph& g, const std::string& v) {
-  auto c = g.consumers(v);
-  for (const ir::ValueInfo& o : g.outputs)
-    if (o.name == v) return nullptr;
-  return c.size() == 1 ? c[0] : nullptr;
-}
-
 size_t index_of(const ir::Graph& g, const ir::Node* n) { return static_cast<size_t>(n - g.nodes.data()); }
 
 at::Tensor init(const ir::Graph& g, const std::string& name) { return exec::to_aten(g.initializers.at(name)).to(at::kFloat); }
@@ -71,7 +64,7 @@ int fold_batchnorm_for_qat(ir::Graph& g) {
     bool stats_const = true;
     for (size_t k = 1; k < 5; ++k) stats_const &= g.is_initializer(bn.inputs[k]);
     const ir::Node* conv = g.producer(bn.inputs[0]);
-    if (!stats_const || !conv || conv->op != "Conv" || sole_consumer(g, bn.inputs[0]) != &bn) continue;
+    if (!stats_const || !conv || conv->op != "Conv" || g.sole_consumer(bn.inputs[0]) != &bn) continue;
     if (conv->inputs.size() < 2 || !g.is_initializer(conv->inputs[1])) continue;
     if (g.initializers.at(conv->inputs[1]).shape.at(0) != g.initializers.at(bn.inputs[1]).numel()) continue;
     const std::string gamma = bn.inputs[1], var = bn.inputs[4];
@@ -104,8 +97,8 @@ int fold_batchnorm_for_export(ir::Graph& g) {
     const ir::Node* unf_node = g.find_node(name);
     const ir::Node unf = *unf_node;
     const ir::Node* conv = g.producer(unf.inputs[0]);
-    if (!conv || conv->op != "Conv" || sole_consumer(g, unf.inputs[0]) != unf_node) bad_chain(unf, "its input is not a Conv's output that only it reads");
-    const ir::Node* bn = sole_consumer(g, unf.outputs[0]);
+    if (!conv || conv->op != "Conv" || g.sole_consumer(unf.inputs[0]) != unf_node) bad_chain(unf, "its input is not a Conv's output that only it reads");
+    const ir::Node* bn = g.sole_consumer(unf.outputs[0]);
     if (!bn || bn->op != "BatchNormalization") bad_chain(unf, "a single BatchNormalization must read its output");
     const ir::Node* fold = g.producer(conv->inputs.at(1));
     if (fold && fold->op == kFakeQuantOp) fold = g.producer(fold->inputs.at(0));

@@ -121,6 +121,24 @@ TEST(Graph, ValidateNamesProblems) {
   }
 }
 
+TEST(Graph, SoleConsumerIsNoneForSharedValuesAndGraphOutputs) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::Float32, {1}});
+  g.nodes.push_back({"a", "Relu", {"x"}, {"y"}, {}});
+  g.nodes.push_back({"b", "Relu", {"y"}, {"z"}, {}});
+  g.nodes.push_back({"c", "Add", {"z", "z"}, {"w"}, {}});
+  g.nodes.push_back({"d", "Relu", {"y"}, {"v"}, {}});
+  g.outputs.push_back({"w", ir::DType::Float32, {}});
+  g.outputs.push_back({"v", ir::DType::Float32, {}});
+  EXPECT_EQ(g.sole_consumer("x"), &g.nodes[0]);
+  EXPECT_EQ(g.sole_consumer("y"), nullptr);  // b and d read it
+  EXPECT_EQ(g.sole_consumer("z"), &g.nodes[2]);  // one node, twice
+  EXPECT_TRUE(g.is_output("w"));
+  EXPECT_FALSE(g.is_output("z"));
+  g.nodes.push_back({"e", "Relu", {"w"}, {"u"}, {}});
+  EXPECT_EQ(g.sole_consumer("w"), nullptr);  // read by e, but a graph output
+}
+
 TEST(Serialize, JsonRoundTrip) {
   ir::Graph g = conv_bn_graph();
   ir::Graph back = ir::graph_from_json(nlohmann::json::parse(ir::graph_to_json(g).dump()));

@@ -36,8 +36,11 @@ struct Graph {
   std::set<std::string> buffers;
 
   bool is_initializer(const std::string& v) const { return initializers.count(v) != 0; }
+  bool is_output(const std::string& value) const;                // one of the graph's outputs
   const Node* producer(const std::string& value) const;          // nullptr for inputs/initializers
   std::vector<const Node*> consumers(const std::string& value) const;
+  // The only node reading `value`; nullptr when none or several do, or when it is a graph output.
+  const Node* sole_consumer(const std::string& value) const;
   Node* find_node(const std::string& name);
   int64_t parameter_count() const;  // elements in trainable float initializers
 
