@@ -109,8 +109,7 @@ class Pool {
   void work() {
     uint64_t seen = 0;
     for (;;) {
-      static const auto spin = std::getenv("QF_SPIN") ? std::chrono::microseconds(std::atoi(std::getenv("QF_SPIN"))) : kSpin;
-      const auto spin_end = std::chrono::steady_clock::now() + spin;
+      const auto spin_end = std::chrono::steady_clock::now() + kSpin;
       while (gen_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed) &&
              std::chrono::steady_clock::now() < spin_end)
         cpu_relax();
