@@ -32,11 +32,14 @@ PhaseGeom phase_geom(const BlockedWeights& b, const ConvGeom& g) {
 
 void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t stride) {
   if (L.bits.wbits || L.sign_select || !L.row_wzp.empty() || Cg * kh * kw != L.K || L.K == 0) return;
+  // Stride 2: the phase form multiplies the MACs by 4 ceil(kh/2) ceil(kw/2) / (kh kw) -- 1.31 at 7x7,
+  // 1.44 at 5x5, 1.78 at 3x3 (kept on im2col), 4 at 1x1. Layers that will never take the path
+  // (1x1, other strides) keep no second copy of their weights.
+  const bool phases = stride == 2 && 4 * ceil_div(kh, 2) * ceil_div(kw, 2) * 2 <= 3 * kh * kw;
+  if (kh * kw == 1 || (stride != 1 && !phases)) return;
   BlockedWeights& b = L.blocked;
   b.orig_kh = kh, b.orig_kw = kw;
-  // Stride 2: the phase form multiplies the MACs by 4 ceil(kh/2) ceil(kw/2) / (kh kw) -- 1.31 at 7x7,
-  // 1.44 at 5x5, 1.78 at 3x3 (kept on im2col), 4 at 1x1.
-  b.phase = stride == 2 && 4 * ceil_div(kh, 2) * ceil_div(kw, 2) * 2 <= 3 * kh * kw ? 2 : 1;
+  b.phase = phases ? 2 : 1;
   if (b.phase == 2) {
     b.C4 = Cg, b.kh = ceil_div(kh, 2), b.kw = ceil_div(kw, 2);
   } else {
