@@ -8,8 +8,9 @@
 #   ORT           ONNX Runtime (tools/ort/run_ort.js) on that same QDQ file
 #   onednn        PyTorch FX post-training int8, onednn engine, on the same float model (bench/peers/pytorch_runtime.py)
 #   float         PyTorch float on the same float model (libtorch's float kernels: the baseline)
-# Medians; ratios are qforge-rt / the faster int8 peer (< 1: qforge-rt is faster) and float / qforge-rt (the
-# speed-up over float). Also checks that qforge-rt's and ORT's outputs on the QDQ file agree (max |diff|,
+# qforge-rt and ORT are timed in ROUNDS (default 3) alternating rounds, so drift in the machine's speed does
+# not favour either; PyTorch runs in its own process before them. Medians; ratios are qforge-rt / the faster
+# int8 peer (< 1: qforge-rt is faster) and float / qforge-rt (the speed-up over float). Also checks that qforge-rt's and ORT's outputs on the QDQ file agree (max |diff|,
 # top-1), so the timings compare working models.
 #   bash bench/runtime_peers.sh [QFORGE] [WORK_DIR] [THREADS] [RUNS_B1,RUNS_B32] [CALIB]
 # Defaults: build/qforge, /tmp/rt-peers, 2 threads, 30,5 runs, 32 calibration images; MODELS="resnet18 mobilenet_v2".
@@ -33,7 +34,7 @@ RT="$HERE/build-rt/qforge-rt"
 PY=/usr/bin/python3
 [ -x "$RT" ] || { echo "runtime_peers: $RT not found (cmake -S runtime -B build-rt && cmake --build build-rt)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "runtime_peers: $BIN not found" >&2; exit 1; }
-RUNS1=${RUNS%,*} RUNS32=${RUNS#*,}
+RUNS1=${RUNS%,*} RUNS32=${RUNS#*,} ROUNDS=${ROUNDS:-3}
 DATA="$WORK/data" FMNIST_DATA="$WORK/data-fashion-mnist"
 mkdir -p "$DATA" "$FMNIST_DATA"
 
@@ -113,12 +114,22 @@ YAML
   for B in 1 32; do
     N=$RUNS1; [ "$B" = 32 ] && N=$RUNS32
     # stdbuf: the JSON line reaches the pipe even if the process dies at exit; a nonzero status is reported below the table
-    rc=0
-    rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$D/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$N" --json \
-         2> "$WORK/$M.rt$B.err" | tail -1) || rc=$?
-    [ "$rc" = 0 ] || echo "qforge-rt exited with status $rc at batch $B after: $(grep -v '^qforge-rt: /' "$WORK/$M.rt$B.err" | head -2 | tr '\n' ' ')" >> "$WORK/$M.notes"
-    case $rt in "{"*) ;; *) echo "runtime_peers: qforge-rt failed on $Q (status $rc): $(cat "$WORK/$M.rt$B.err")" >&2; exit 1 ;; esac
-    ort=$(node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$N" | tail -1)
+    # qforge-rt and ORT alternate in ROUNDS rounds of N / ROUNDS runs, so a drift of the machine's speed hits
+    # both alike; each engine's median is the median of its round medians, its min the min of its rounds.
+    rt_rounds="" ort_rounds="" n=$(( (N + ROUNDS - 1) / ROUNDS ))
+    for _ in $(seq "$ROUNDS"); do
+      rc=0
+      rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$D/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$n" --json \
+           2> "$WORK/$M.rt$B.err" | tail -1) || rc=$?
+      [ "$rc" = 0 ] || echo "qforge-rt exited with status $rc at batch $B after: $(grep -v '^qforge-rt: /' "$WORK/$M.rt$B.err" | head -2 | tr '\n' ' ')" >> "$WORK/$M.notes"
+      case $rt in "{"*) ;; *) echo "runtime_peers: qforge-rt failed on $Q (status $rc): $(cat "$WORK/$M.rt$B.err")" >&2; exit 1 ;; esac
+      rt_rounds="$rt_rounds$rt"$'\n'
+      ort_rounds="$ort_rounds$(node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$n" | tail -1)"$'\n'
+    done
+    combine() { "$PY" -c 'import json, statistics, sys
+r = [json.loads(l) for l in sys.stdin if l.strip()]
+print(json.dumps({"median_ms": statistics.median(j["median_ms"] for j in r), "min_ms": min(j["min_ms"] for j in r)}))'; }
+    rt=$(printf %s "$rt_rounds" | combine) ort=$(printf %s "$ort_rounds" | combine)
     node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" > /dev/null  # the outputs
     "$PY" - "$WORK/$M.pytorch.json" "$B" "$rt" "$ort" "$WORK/$M.mins" <<'PY'
 import json, sys
