@@ -8,9 +8,9 @@
 #   ORT           ONNX Runtime (tools/ort/run_ort.js) on that same QDQ file
 #   onednn        PyTorch FX post-training int8, onednn engine, on the same float model (bench/peers/pytorch_runtime.py)
 #   float         PyTorch float on the same float model (libtorch's float kernels: the baseline)
-# qforge-rt and ORT are timed in ROUNDS (default 3) alternating rounds, so drift in the machine's speed does
-# not favour either; PyTorch runs in its own process before them. Medians; ratios are qforge-rt / the faster
-# int8 peer (< 1: qforge-rt is faster) and float / qforge-rt (the speed-up over float). Also checks that qforge-rt's and ORT's outputs on the QDQ file agree (max |diff|,
+# The engines take turns in ROUNDS (default 3) rounds, so drift in the machine's speed (large on the shared
+# VM this was written on) favours none of them. Medians; ratios are qforge-rt / the faster int8 peer (< 1:
+# qforge-rt is faster) and float / qforge-rt (the speed-up over float). Also checks that qforge-rt's and ORT's outputs on the QDQ file agree (max |diff|,
 # top-1), so the timings compare working models.
 #   bash bench/runtime_peers.sh [QFORGE] [WORK_DIR] [THREADS] [RUNS_B1,RUNS_B32] [CALIB]
 # Defaults: build/qforge, /tmp/rt-peers, 2 threads, 30,5 runs, 32 calibration images; MODELS="resnet18 mobilenet_v2".
@@ -103,33 +103,53 @@ YAML
       ;;
   esac
   "$BIN" export "$WORK/$M.w8a8.ckpt" --format qdq -o "$Q" > /dev/null
-  "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$D/calib.npy" --input "$D/x1.npy" --input "$D/x32.npy" \
-    --runs "$RUNS1,$RUNS32" --threads "$THREADS" --fallback-engine "$FALLBACK" > "$WORK/$M.pytorch.json"
-  echo
-  echo "### $M (qforge ptq: $(printf %.1f "$ptq_s") s; $(wc -c < "$Q") bytes QDQ)"
-  echo
-  echo "| batch | qforge-rt (ms) | ORT (ms) | onednn (ms) | float (ms) | qforge-rt / best int8 peer | float / qforge-rt |"
-  echo "|---|---|---|---|---|---|---|"
-  rm -f "$WORK/$M.mins" "$WORK/$M.notes"
-  for B in 1 32; do
-    N=$RUNS1; [ "$B" = 32 ] && N=$RUNS32
-    # stdbuf: the JSON line reaches the pipe even if the process dies at exit; a nonzero status is reported below the table
-    # qforge-rt and ORT alternate in ROUNDS rounds of N / ROUNDS runs, so a drift of the machine's speed hits
-    # both alike; each engine's median is the median of its round medians, its min the min of its rounds.
-    rt_rounds="" ort_rounds="" n=$(( (N + ROUNDS - 1) / ROUNDS ))
-    for _ in $(seq "$ROUNDS"); do
+  # The engines take turns in ROUNDS rounds (PyTorch, then qforge-rt and ORT at each batch size), each round
+  # 1 / ROUNDS of the runs, so a drift of the machine's speed hits them alike. Per engine the median is the
+  # median of its round medians, the min the min of its rounds.
+  rm -f "$WORK/$M.mins" "$WORK/$M.notes" "$WORK/$M.pytorch.rounds" "$WORK"/"$M".rounds.*
+  n1=$(( (RUNS1 + ROUNDS - 1) / ROUNDS )) n32=$(( (RUNS32 + ROUNDS - 1) / ROUNDS ))
+  for _ in $(seq "$ROUNDS"); do
+    "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$D/calib.npy" --input "$D/x1.npy" --input "$D/x32.npy" \
+      --runs "$n1,$n32" --threads "$THREADS" --fallback-engine "$FALLBACK" >> "$WORK/$M.pytorch.rounds"
+    for B in 1 32; do
+      n=$n1; [ "$B" = 32 ] && n=$n32
+      # stdbuf: the JSON line reaches the pipe even if the process dies at exit; a nonzero status is reported below the table
       rc=0
       rt=$(QFORGE_RT_THREADS=$THREADS stdbuf -oL "$RT" run "$Q" --input "$D/x$B.npy" --output "$WORK/$M.rt$B.npy" --bench "$n" --json \
            2> "$WORK/$M.rt$B.err" | tail -1) || rc=$?
       [ "$rc" = 0 ] || echo "qforge-rt exited with status $rc at batch $B after: $(grep -v '^qforge-rt: /' "$WORK/$M.rt$B.err" | head -2 | tr '\n' ' ')" >> "$WORK/$M.notes"
       case $rt in "{"*) ;; *) echo "runtime_peers: qforge-rt failed on $Q (status $rc): $(cat "$WORK/$M.rt$B.err")" >&2; exit 1 ;; esac
-      rt_rounds="$rt_rounds$rt"$'\n'
-      ort_rounds="$ort_rounds$(node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$n" | tail -1)"$'\n'
+      echo "$rt" >> "$WORK/$M.rounds.rt$B"
+      node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" --bench "$n" | tail -1 >> "$WORK/$M.rounds.ort$B"
     done
-    combine() { "$PY" -c 'import json, statistics, sys
-r = [json.loads(l) for l in sys.stdin if l.strip()]
-print(json.dumps({"median_ms": statistics.median(j["median_ms"] for j in r), "min_ms": min(j["min_ms"] for j in r)}))'; }
-    rt=$(printf %s "$rt_rounds" | combine) ort=$(printf %s "$ort_rounds" | combine)
+  done
+  # Round results -> one line per engine (and per batch for PyTorch, other fields from its first round).
+  "$PY" - "$WORK" "$M" <<'PY'
+import json, statistics, sys
+w, m = sys.argv[1], sys.argv[2]
+def merge(rows):
+    out = dict(rows[0])
+    for k, v in rows[0].items():
+        if k.endswith("_ms") and all(k in r for r in rows):
+            vals = [r[k] for r in rows]
+            out[k] = min(vals) if k.endswith("min_ms") else statistics.median(vals)
+    return out
+for b in (1, 32):
+    for e in ("rt", "ort"):
+        rows = [json.loads(l) for l in open(f"{w}/{m}.rounds.{e}{b}") if l.strip()]
+        open(f"{w}/{m}.{e}{b}.json", "w").write(json.dumps(merge(rows)) + "\n")
+peer = [json.loads(l) for l in open(f"{w}/{m}.pytorch.rounds") if l.strip()]
+with open(f"{w}/{m}.pytorch.json", "w") as f:
+    for b in (1, 32):
+        f.write(json.dumps(merge([j for j in peer if j["batch"] == b])) + "\n")
+PY
+  echo
+  echo "### $M (qforge ptq: $(printf %.1f "$ptq_s") s; $(wc -c < "$Q") bytes QDQ)"
+  echo
+  echo "| batch | qforge-rt (ms) | ORT (ms) | onednn (ms) | float (ms) | qforge-rt / best int8 peer | float / qforge-rt |"
+  echo "|---|---|---|---|---|---|---|"
+  for B in 1 32; do
+    rt=$(cat "$WORK/$M.rt$B.json") ort=$(cat "$WORK/$M.ort$B.json")
     node "$HERE/tools/ort/run_ort.js" "$Q" "$D/x$B.npy" "$WORK/$M.ort$B.npy" --threads "$THREADS" > /dev/null  # the outputs
     "$PY" - "$WORK/$M.pytorch.json" "$B" "$rt" "$ort" "$WORK/$M.mins" <<'PY'
 import json, sys
