@@ -8,8 +8,8 @@
 #include "core/buffer.h"
 #include "core/error.h"
 #include "core/parallel.h"
-#include "kernels/depthwise.h"
 #include "kernels/conv_blocked.h"
+#include "kernels/depthwise.h"
 #include "kernels/gemm.h"
 #include "kernels/work_split.h"
 
