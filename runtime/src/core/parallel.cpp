@@ -63,7 +63,6 @@ class Pool {
     {
       std::lock_guard<std::mutex> l(m_);
       stop_ = true;
-      stop_flag_ = true;
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -110,7 +109,7 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       const auto spin_end = std::chrono::steady_clock::now() + kSpin;
-      while (gen_.load(std::memory_order_acquire) == seen && !stop_flag_.load(std::memory_order_relaxed) &&
+      while (gen_.load(std::memory_order_acquire) == seen && !stop_.load(std::memory_order_relaxed) &&
              std::chrono::steady_clock::now() < spin_end)
         cpu_relax();
       std::shared_ptr<Job> job;
@@ -135,8 +134,7 @@ class Pool {
   std::condition_variable cv_;
   std::shared_ptr<Job> job_;
   std::atomic<uint64_t> gen_{0};
-  bool stop_ = false;
-  std::atomic<bool> stop_flag_{false};  // stop_, readable while spinning without the lock
+  std::atomic<bool> stop_{false};  // set under m_; atomic so spinning workers can read it without the lock
 };
 
 Pool& pool() {
