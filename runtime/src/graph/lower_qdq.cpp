@@ -357,6 +357,26 @@ struct Rewriter {
     return q.i("qf_lo", type_lo) >= zp;
   }
 
+  // The Relu reading v that v's producer can apply in its epilogue: v is no graph output and every other
+  // reader is a QuantizeLinear clamping at zero (it may read the Relu's output instead). -1: none.
+  int fusable_relu(const std::string& v) const {
+    if (graph_outputs.count(v)) return -1;
+    int relu = -1;
+    for (int k : consumers(v)) {
+      const Node& r = g.nodes[static_cast<size_t>(k)];
+      if (r.op == "Relu" && relu < 0) relu = k;
+      else if (!q_after_relu(r)) return -1;
+    }
+    return relu;
+  }
+  // Points v's readers other than node `relu` at the Relu's output, which it returns.
+  std::string readers_to_relu(const std::string& v, int relu) {
+    const std::string r_out = g.nodes[static_cast<size_t>(relu)].outputs[0];
+    for (int k : consumers(v))
+      if (k != relu) g.nodes[static_cast<size_t>(k)].inputs[0] = r_out;
+    return r_out;
+  }
+
   void fuse_residual() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
@@ -374,17 +394,9 @@ struct Rewriter {
       f.inputs.push_back(other);
       f.outputs = {add.outputs[0]};
       // Fuse the ReLU too when the Add's other readers are QuantizeLinear nodes that clamp at zero anyway.
-      int relu = -1;
-      bool others_ok = !graph_outputs.count(add.outputs[0]);
-      for (int k : consumers(add.outputs[0])) {
-        const Node& r = g.nodes[static_cast<size_t>(k)];
-        if (r.op == "Relu" && relu < 0) relu = k;
-        else others_ok &= q_after_relu(r);
-      }
-      if (relu >= 0 && others_ok) {
-        const std::string r_out = g.nodes[static_cast<size_t>(relu)].outputs[0];
-        for (int k : consumers(add.outputs[0]))
-          if (k != relu) g.nodes[static_cast<size_t>(k)].inputs[0] = r_out;
+      const int relu = fusable_relu(add.outputs[0]);
+      if (relu >= 0) {
+        const std::string r_out = readers_to_relu(add.outputs[0], relu);
         f.attrs["qf_relu"].i = 1;
         f.outputs = {r_out};
         g.nodes[static_cast<size_t>(relu)] = f;
@@ -403,19 +415,10 @@ struct Rewriter {
   void fuse_relu() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node c = g.nodes[i];
-      if (c.op != "qf.QConvToFloat" || c.i("qf_relu", 0) || graph_outputs.count(c.outputs[0])) continue;
-      const std::vector<int> cons = consumers(c.outputs[0]);
-      int relu = -1;
-      bool others_ok = true;
-      for (int k : cons) {
-        const Node& r = g.nodes[static_cast<size_t>(k)];
-        if (r.op == "Relu" && relu < 0) relu = k;
-        else others_ok &= q_after_relu(r);
-      }
-      if (relu < 0 || !others_ok) continue;
-      const std::string r_out = g.nodes[static_cast<size_t>(relu)].outputs[0];
-      for (int k : cons)
-        if (k != relu) g.nodes[static_cast<size_t>(k)].inputs[0] = r_out;
+      if (c.op != "qf.QConvToFloat" || c.i("qf_relu", 0)) continue;
+      const int relu = fusable_relu(c.outputs[0]);
+      if (relu < 0) continue;
+      const std::string r_out = readers_to_relu(c.outputs[0], relu);
       Node f = c;
       f.attrs["qf_relu"].i = 1;
       f.outputs = {r_out};
