@@ -85,15 +85,14 @@ __attribute__((target("avx512f,avx512bw"))) void interleave4(const uint8_t* cons
   for (int64_t t = 0; t < n; t += 16) {
     const int64_t m = n - t < 16 ? n - t : 16;
     const __mmask64 in_mask = (uint64_t{1} << m) - 1;
-    __m128i v[4];
+    __m128i v[4], g[4];
     for (int k = 0; k < 4; ++k)
       v[k] = _mm_xor_si128(_mm512_castsi512_si128(_mm512_maskz_loadu_epi8(in_mask, r[k] + t)), f);
-    const __m128i a = _mm_unpacklo_epi8(v[0], v[1]), b = _mm_unpackhi_epi8(v[0], v[1]);
-    const __m128i c = _mm_unpacklo_epi8(v[2], v[3]), d = _mm_unpackhi_epi8(v[2], v[3]);
-    __m512i o = _mm512_castsi128_si512(_mm_unpacklo_epi16(a, c));
-    o = _mm512_inserti32x4(o, _mm_unpackhi_epi16(a, c), 1);
-    o = _mm512_inserti32x4(o, _mm_unpacklo_epi16(b, d), 2);
-    o = _mm512_inserti32x4(o, _mm_unpackhi_epi16(b, d), 3);
+    interleave_4x16(v, g);
+    __m512i o = _mm512_castsi128_si512(g[0]);
+    o = _mm512_inserti32x4(o, g[1], 1);
+    o = _mm512_inserti32x4(o, g[2], 2);
+    o = _mm512_inserti32x4(o, g[3], 3);
     _mm512_mask_storeu_epi8(out + 4 * t, m == 16 ? ~__mmask64{0} : (uint64_t{1} << (4 * m)) - 1, o);
   }
 }

@@ -20,17 +20,11 @@ void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t q = 0; q < Kp / 4; ++q) {
       const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
-      const __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r));
-      const __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + ld));
-      const __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 2 * ld));
-      const __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 3 * ld));
-      const __m128i a = _mm_unpacklo_epi8(r0, r1), bb = _mm_unpackhi_epi8(r0, r1);  // (k0,k1) pairs per column
-      const __m128i c = _mm_unpacklo_epi8(r2, r3), d = _mm_unpackhi_epi8(r2, r3);   // (k2,k3)
+      __m128i v[4], o[4];
+      for (int k = 0; k < 4; ++k) v[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + k * ld));
+      interleave_4x16(v, o);
       __m128i* out = reinterpret_cast<__m128i*>(panel + (b * Kp + 4 * q) * kPanelCols);
-      _mm_storeu_si128(out + 0, _mm_unpacklo_epi16(a, c));   // columns 0-3
-      _mm_storeu_si128(out + 1, _mm_unpackhi_epi16(a, c));   // 4-7
-      _mm_storeu_si128(out + 2, _mm_unpacklo_epi16(bb, d));  // 8-11
-      _mm_storeu_si128(out + 3, _mm_unpackhi_epi16(bb, d));  // 12-15
+      for (int k = 0; k < 4; ++k) _mm_storeu_si128(out + k, o[k]);
     }
 }
 

@@ -2,6 +2,8 @@
 // inputs are shifted by +128 (x ^ 0x80) and their zero point with them, so one u8 x s8 kernel
 // serves both. Padding positions receive the (shifted) zero point, i.e. a real 0.
 #pragma once
+#include <emmintrin.h>
+
 #include <cstdint>
 
 namespace qfrt {
@@ -25,6 +27,17 @@ struct ConvGeom {
 // sum over the real K of the packed bytes, needed when weight zero points are nonzero.
 void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t group, uint8_t pad, int64_t col0,
                      int64_t ncols, uint8_t* panel, int32_t* colsum);
+
+// Four rows of 16 bytes as one 64-byte group [16 columns][4 rows], the operand vpdpbusd reads:
+// o[i] holds columns 4i .. 4i + 3 (SSE2 byte / word unpacks).
+inline void interleave_4x16(const __m128i r[4], __m128i o[4]) {
+  const __m128i a = _mm_unpacklo_epi8(r[0], r[1]), b = _mm_unpackhi_epi8(r[0], r[1]);  // (row 0, row 1) per column
+  const __m128i c = _mm_unpacklo_epi8(r[2], r[3]), d = _mm_unpackhi_epi8(r[2], r[3]);  // (row 2, row 3)
+  o[0] = _mm_unpacklo_epi16(a, c);
+  o[1] = _mm_unpackhi_epi16(a, c);
+  o[2] = _mm_unpacklo_epi16(b, d);
+  o[3] = _mm_unpackhi_epi16(b, d);
+}
 
 // Rows of a row-major matrix X [rows][K] (row stride ldx) as panel columns.
 void pack_rows_panel(const uint8_t* x, bool x_signed, int64_t rows, int64_t K, int64_t ldx, uint8_t* panel, int32_t* colsum);
