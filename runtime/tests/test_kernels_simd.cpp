@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "kernels/depthwise.h"
-#include "kernels/elementwise_avx512.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm.h"
 #include "kernels/pack_panel.h"

@@ -13,7 +13,6 @@
 #include "graph/qparams.h"
 #include "graph/spatial.h"
 #include "kernels/conv_blocked.h"
-#include "kernels/elementwise_avx512.h"
 #include "kernels/pool_q.h"
 #include "kernels/quantize.h"
 #include "kernels/work_split.h"

@@ -1,7 +1,5 @@
 #include "kernels/epilogue.h"
 
-#include "kernels/elementwise_avx512.h"
-
 namespace qfrt {
 
 namespace {

@@ -37,6 +37,10 @@ struct Epilogue {
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs);
 
+// One row of the Float epilogue in AVX-512, bit-identical to the baseline loop:
+// o[i] = float(c[i] + off) * s + b (+ r[i]) (then ReLU when relu); r nullable.
+void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o);
+
 // One row of the Quantized epilogue in AVX-512; false when it cannot (degenerate shift).
 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
                         int32_t hi, bool out_signed, void* out);
