@@ -16,6 +16,7 @@ class OnnxBuilder {
     m_.add_opset_import()->set_version(13);
   }
   onnx::GraphProto& g() { return *m_.mutable_graph(); }
+  onnx::ModelProto& m() { return m_; }
 
   void input(const std::string& name, std::vector<int64_t> shape) { value(g().add_input(), name, shape); }
   void output(const std::string& name) { value(g().add_output(), name, {}); }

@@ -17,7 +17,7 @@
 //     whose float output also feeds a residual; other readers must be Q nodes clamping at zero).
 //  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
-//  7. DQ of constants is folded into float initializers; dead nodes are removed.
+//  7. DQ (and qf.CodebookDequantize) of constants is folded into float initializers; dead nodes are removed.
 #include "graph/lower_qdq.h"
 
 #include <algorithm>
@@ -25,6 +25,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "graph/codebook.h"
 
 namespace qfrt {
 
@@ -460,9 +461,12 @@ struct Rewriter {
   void fold_constants() {
     for (size_t i = 0; i < g.nodes.size();) {
       const Node& d = g.nodes[i];
-      if (d.op == "DequantizeLinear" && is_const(d.input(0)) && is_const(d.input(1)) && (d.input(2).empty() || is_const(d.input(2))))
+      if (d.op == "DequantizeLinear" && is_const(d.input(0)) && is_const(d.input(1)) && (d.input(2).empty() || is_const(d.input(2)))) {
         fold_constant_dq(i);
-      else
+      } else if (d.op == "qf.CodebookDequantize" && is_const(d.input(0)) && is_const(d.input(1))) {
+        g.initializers[d.outputs.at(0)] = codebook_dequantize(d, *g.constant(d.input(0)), *g.constant(d.input(1)));
+        g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+      } else
         ++i;
     }
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "graph/codebook.h"
 #include "graph/op.h"
 #include "graph/qparams.h"
 #include "graph/spatial.h"
@@ -340,6 +341,12 @@ template <class T, class F> OpFactory layer(F form) {
 }  // namespace
 
 void add_quant_ops(OpTable& t) {
+  t["qf.CodebookQuantize"] = stateless([](const Node& n, const Inputs& in, Outputs& out, Isa) {
+    out[0] = codebook_quantize(n, need(n, in, 0), need(n, in, 1));
+  });
+  t["qf.CodebookDequantize"] = stateless([](const Node& n, const Inputs& in, Outputs& out, Isa) {
+    out[0] = codebook_dequantize(n, need(n, in, 0), need(n, in, 1));
+  });
   t["QuantizeLinear"] = stateless(quantize_linear);
   t["DequantizeLinear"] = stateless(dequantize_linear);
   t["QLinearConv"] = layer<QConvOp>(QConvOp::QLinear);

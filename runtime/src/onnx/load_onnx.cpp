@@ -131,6 +131,12 @@ Graph load_onnx(const std::string& path) {
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());
     const std::string what = path + ": " + n.label();
+    // qforge's own domain (qforge's QDQ export with codebooks, include/qforge/onnx/onnx_io.h): its ops
+    // run as the runtime's qf.* ops of the same name.
+    if (n.domain == "ai.qforge" && (n.op == "CodebookQuantize" || n.op == "CodebookDequantize")) {
+      n.op = "qf." + n.op;
+      n.domain.clear();
+    }
     if (!n.domain.empty()) fail(what + ": operator domain '" + n.domain + "' is not supported");
     for (const auto& a : np.attribute()) n.attrs[a.name()] = to_attr(a, what);
     for (const auto& in : n.inputs)

@@ -127,6 +127,27 @@ std::map<std::string, WKind> packed_kinds(const Graph& g) {
   for (auto it = kinds.begin(); it != kinds.end();) it = it->second == WKind::Int8 ? kinds.erase(it) : std::next(it);
   return kinds;
 }
+
+// Codebook indices stored narrower than a byte: constant uint8 input 0 of qf.CodebookDequantize, at the
+// fewest of 1, 2, 4 bits that hold every reader's level count (8: left as bytes).
+std::map<std::string, int> packed_index_bits(const Graph& g) {
+  std::map<std::string, int> bits;
+  for (const Node& n : g.nodes) {
+    if (n.op != "qf.CodebookDequantize") continue;
+    const Tensor *ix = g.constant(n.input(0)), *lv = g.constant(n.input(1));
+    if (!ix || ix->dtype != DType::U8 || !lv || lv->rank() < 1) continue;
+    int b = 8;
+    for (int c : {4, 2, 1})
+      if (lv->shape.back() <= (int64_t{1} << c)) b = c;
+    const uint8_t* v = ix->data<uint8_t>();
+    for (int64_t i = 0; i < ix->numel() && b < 8; ++i)
+      if (v[i] >> b) b = 8;  // an index past the levels: keep the byte, the op reports it
+    auto it = bits.find(n.input(0));
+    bits[n.input(0)] = it == bits.end() ? b : std::max(it->second, b);
+  }
+  for (auto it = bits.begin(); it != bits.end();) it = it->second == 8 ? bits.erase(it) : std::next(it);
+  return bits;
+}
 }  // namespace
 
 bool is_qfp_file(const std::string& path) {
@@ -140,6 +161,7 @@ bool is_qfp_file(const std::string& path) {
 
 void write_qfp(const Graph& g, const std::string& path) {
   const std::map<std::string, WKind> kinds = packed_kinds(g);
+  const std::map<std::string, int> index_bits = packed_index_bits(g);
   std::set<std::string> used;
   for (const Node& n : g.nodes)
     for (const auto& v : n.inputs)
@@ -170,9 +192,16 @@ void write_qfp(const Graph& g, const std::string& path) {
   for (const std::string& name : used) {
     const Tensor& t = g.initializers.at(name);
     auto k = kinds.find(name);
+    auto ib = index_bits.find(name);
     json e;
     const size_t begin = data.size();
-    if (k != kinds.end()) {
+    if (ib != index_bits.end()) {
+      const std::vector<uint8_t> p = pack_indices(t.data<uint8_t>(), t.numel(), ib->second);
+      data.append(reinterpret_cast<const char*>(p.data()), p.size());
+      e["dtype"] = "U8";
+      e["shape"] = {static_cast<int64_t>(p.size())};
+      graph["packed"][name] = {{"kind", "index" + std::to_string(ib->second)}, {"shape", t.shape}};
+    } else if (k != kinds.end()) {
       const int64_t M = t.dim(0), K = t.numel() / M;
       const std::vector<uint8_t> p = pack_codes(t.data<int8_t>(), M, K, k->second);
       data.append(reinterpret_cast<const char*>(p.data()), p.size());
@@ -297,6 +326,18 @@ Graph parse_qfp(const std::string& bytes, const std::string& path, QfpInfo* info
       ctx = "tensor '" + e.name + "'";
       if (packed.contains(e.name)) {
         const json& p = packed.at(e.name);
+        const std::string kind = p.at("kind").get<std::string>();
+        if (const int bits = index_bits_from_name(kind)) {
+          Tensor t(DType::U8, ints_of(p.at("shape")));
+          const int64_t bytes = packed_index_bytes(bits, t.numel());
+          if (e.dtype != DType::U8 || e.shape != Shape{bytes})
+            fail(kind + " codebook indices of shape " + shape_str(t.shape) + " are stored as U8 " + shape_str({bytes}) + ", the file has " +
+                 st_dtype(e.dtype) + " " + shape_str(e.shape));
+          unpack_indices(reinterpret_cast<const uint8_t*>(data + e.b), t.numel(), bits, t.data<uint8_t>());
+          if (info) info->tensors.push_back({e.name, kind, t.shape, static_cast<int64_t>(e.e - e.b)});
+          g.initializers[e.name] = std::move(t);
+          continue;
+        }
         WKind k;
         if (!wkind_from_name(p.at("kind").get<std::string>(), k)) fail("unknown packed kind " + p.at("kind").dump());
         Tensor t(DType::S8, ints_of(p.at("shape")));

@@ -1,0 +1,175 @@
+// Codebook quantization (qforge's ai.qforge CodebookQuantize / CodebookDequantize, the form lqnet and
+// hwgq models take): rounding at the boundaries, per-channel levels, index packing at 1/2/4 bits, and
+// a codebook model that runs the same from its ONNX file and its .qfp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "core/error.h"
+#include "graph/codebook.h"
+#include "graph/model.h"
+#include "pack/inspect.h"
+#include "pack/qfp.h"
+#include "pack/widths.h"
+#include "onnx_builder.h"
+#include "test_util.h"
+
+using namespace qfrt;
+namespace fs = std::filesystem;
+using qfrt_test::OnnxBuilder;
+
+namespace {
+Node node(const std::string& op) {
+  Node n;
+  n.name = "cb";
+  n.op = op;
+  return n;
+}
+Tensor floats(Shape s, std::vector<float> v) {
+  Tensor t(DType::F32, std::move(s));
+  std::copy(v.begin(), v.end(), t.data<float>());
+  return t;
+}
+std::string tmp(const std::string& name) { return (fs::temp_directory_path() / ("qforge_rt_codebook_" + name)).string(); }
+}  // namespace
+
+TEST(Codebook, QuantizeCountsBoundariesBelowAndTiesGoDown) {
+  const Node n = node("qf.CodebookQuantize");
+  // HWGQ-like: boundary 0 (x <= 0 -> level 0), then midpoints.
+  const Tensor thr = floats({3}, {0.f, 0.75f, 1.5f});
+  const Tensor x = floats({8}, {-1.f, 0.f, 1e-7f, 0.75f, 0.7500001f, 1.5f, 9.f, NAN});
+  const Tensor y = codebook_quantize(n, x, thr);
+  const uint8_t want[] = {0, 0, 1, 1, 2, 2, 3, 0};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(y.data<uint8_t>()[i], want[i]) << "x = " << x.data<float>()[i];
+  // Above 16 boundaries the search is binary; it must agree with the count.
+  std::vector<float> t(255);
+  for (int k = 0; k < 255; ++k) t[static_cast<size_t>(k)] = -3.f + 0.025f * static_cast<float>(k);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-4.f, 4.f);
+  Tensor xs(DType::F32, {4096});
+  for (int64_t i = 0; i < xs.numel(); ++i) xs.data<float>()[i] = i % 7 ? d(rng) : t[static_cast<size_t>(i % 255)];
+  const Tensor ys = codebook_quantize(n, xs, floats({255}, t));
+  for (int64_t i = 0; i < xs.numel(); ++i) {
+    int cnt = 0;
+    for (float b : t) cnt += b < xs.data<float>()[i];
+    ASSERT_EQ(ys.data<uint8_t>()[i], cnt) << i;
+  }
+  EXPECT_THROW(codebook_quantize(n, x, floats({2}, {1.f, 0.f})), Error);  // not ascending
+}
+
+TEST(Codebook, DequantizePerTensorAndPerChannelAndRejectsABadIndex) {
+  Node n = node("qf.CodebookDequantize");
+  Tensor idx(DType::U8, {2, 3});
+  const uint8_t v[] = {0, 1, 2, 2, 1, 0};
+  std::copy(v, v + 6, idx.data<uint8_t>());
+  const Tensor a = codebook_dequantize(n, idx, floats({3}, {-1.f, 0.5f, 4.f}));
+  const float wa[] = {-1.f, 0.5f, 4.f, 4.f, 0.5f, -1.f};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(a.data<float>()[i], wa[i]);
+  const Tensor rows = floats({2, 3}, {-1.f, 0.f, 1.f, -10.f, 0.f, 10.f});
+  const Tensor b = codebook_dequantize(n, idx, rows);  // axis 0: row per first-axis entry
+  const float wb[] = {-1.f, 0.f, 1.f, 10.f, 0.f, -10.f};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(b.data<float>()[i], wb[i]);
+  n.attrs["axis"].kind = Attr::Int;
+  n.attrs["axis"].i = 1;
+  const Tensor cols = floats({3, 3}, {1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f, 9.f});
+  const Tensor c = codebook_dequantize(n, idx, cols);  // axis 1: row per column
+  const float wc[] = {1.f, 5.f, 9.f, 3.f, 5.f, 7.f};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(c.data<float>()[i], wc[i]);
+  EXPECT_THROW(codebook_dequantize(n, idx, rows), Error);  // 2 rows against axis 1 of size 3
+  idx.data<uint8_t>()[4] = 3;
+  try {
+    codebook_dequantize(node("qf.CodebookDequantize"), idx, floats({3}, {0.f, 1.f, 2.f}));
+    ADD_FAILURE() << "index 3 of 3 levels was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside the 3 levels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cb"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Codebook, IndicesRoundTripAtEveryWidth) {
+  std::mt19937 rng(5);
+  for (int bits : {1, 2, 4})
+    for (int64_t n : {1, 3, 7, 8, 9, 100}) {
+      std::vector<uint8_t> v(static_cast<size_t>(n));
+      for (auto& x : v) x = static_cast<uint8_t>(rng() % (1u << bits));
+      const std::vector<uint8_t> p = pack_indices(v.data(), n, bits);
+      EXPECT_EQ(static_cast<int64_t>(p.size()), (n * bits + 7) / 8);
+      std::vector<uint8_t> back(static_cast<size_t>(n));
+      unpack_indices(p.data(), n, bits, back.data());
+      EXPECT_EQ(back, v) << bits << " bits, " << n;
+    }
+  EXPECT_EQ(index_bits_from_name("index2"), 2);
+  EXPECT_EQ(index_bits_from_name("int2"), 0);
+}
+
+// x -> CodebookQuantize -> CodebookDequantize -> Conv(W = CodebookDequantize(index, [M, 4] levels)):
+// a 2-bit codebook for both; the .qfp stores the weight indices at 2 bits and runs bit for bit like the
+// ONNX file, which matches a direct computation.
+TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
+  const int64_t M = 3, C = 2, H = 5, W = 5;
+  OnnxBuilder b;
+  b.m().add_opset_import()->set_domain("ai.qforge");
+  b.m().mutable_opset_import(1)->set_version(1);
+  b.input("x", {1, C, H, W});
+  b.floats("thr", {3}, {0.f, 0.6f, 1.4f});
+  b.floats("alevels", {4}, {0.f, 0.4f, 0.9f, 2.f});
+  std::vector<int> wi;
+  std::mt19937 rng(9);
+  for (int64_t i = 0; i < M * C * 9; ++i) wi.push_back(static_cast<int>(rng() % 4));
+  b.int8s("widx", {M, C, 3, 3}, wi, /*is_unsigned=*/true);
+  std::vector<float> wl;
+  for (int64_t m = 0; m < M; ++m)
+    for (float l : {-1.5f, -0.5f, 0.25f, 1.f}) wl.push_back(l * static_cast<float>(m + 1));
+  b.floats("wlevels", {M, 4}, wl);
+  b.node("CodebookQuantize", {"x", "thr"}, {"xi"}, "aq")->set_domain("ai.qforge");
+  b.node("CodebookDequantize", {"xi", "alevels"}, {"xq"}, "adq")->set_domain("ai.qforge");
+  auto* wdq = b.node("CodebookDequantize", {"widx", "wlevels"}, {"w"}, "wdq");
+  wdq->set_domain("ai.qforge");
+  OnnxBuilder::attr(wdq, "axis", int64_t{0});
+  auto* conv = b.node("Conv", {"xq", "w"}, {"y"}, "conv");
+  OnnxBuilder::attr(conv, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.output("y");
+  const std::string onnx = tmp("model.onnx"), qfp = tmp("model.qfp");
+  b.save(onnx);
+  pack_onnx(onnx, qfp);
+  QfpInfo info;
+  read_qfp(qfp, &info);
+  bool packed = false;
+  for (const auto& t : info.tensors)
+    if (t.name == "widx") {
+      EXPECT_EQ(t.kind, "index2");
+      EXPECT_EQ(t.bytes, (M * C * 9 * 2 + 7) / 8);
+      packed = true;
+    }
+  EXPECT_TRUE(packed);
+  EXPECT_NE(inspect_qfp(qfp).find("cb2"), std::string::npos) << inspect_qfp(qfp);
+
+  Tensor x(DType::F32, {1, C, H, W});
+  std::uniform_real_distribution<float> d(-0.5f, 2.5f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+  x.data<float>()[0] = 0.6f;  // on a boundary: the lower level
+  Model a(onnx), p(qfp);
+  const Tensor ya = a.run({x})[0], yp = p.run({x})[0];
+  ASSERT_EQ(ya.shape, (Shape{1, M, H, W}));
+  EXPECT_EQ(0, std::memcmp(ya.bytes.data(), yp.bytes.data(), ya.bytes.size()));
+  const float al[] = {0.f, 0.4f, 0.9f, 2.f}, th[] = {0.f, 0.6f, 1.4f};
+  auto act = [&](int64_t c, int64_t h, int64_t w) {
+    if (h < 0 || h >= H || w < 0 || w >= W) return 0.0;
+    const float v = x.data<float>()[(c * H + h) * W + w];
+    int k = 0;
+    for (float t : th) k += t < v;
+    return static_cast<double>(al[k]);
+  };
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w) {
+        double s = 0;
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t i = 0; i < 3; ++i)
+            for (int64_t j = 0; j < 3; ++j)
+              s += act(c, h + i - 1, w + j - 1) * wl[static_cast<size_t>(m * 4 + wi[static_cast<size_t>(((m * C + c) * 3 + i) * 3 + j)])];
+        EXPECT_NEAR(ya.data<float>()[(m * H + h) * W + w], s, 1e-4) << m << " " << h << " " << w;
+      }
+}
