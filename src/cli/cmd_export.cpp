@@ -21,13 +21,15 @@ Command add_export(CLI::App& app) {
   c->add_option("model", a->model, "a checkpoint, an ONNX file, a recipe YAML or zoo:NAME")->required();
   c->add_option("--format", a->format, "output format: onnx (float graph) | qdq (a quantized model as QuantizeLinear/DequantizeLinear pairs "
                  "with int8/uint8 weights, which ONNX Runtime runs); both opset 13 | packed (the QDQ graph packed for "
-                 "qforge run: weights at their real width, int8/4/2/ternary/binary, runtime/README.md)")
+                 "qforge run: weights at their real width, int8/4/2/ternary/binary, codebook indices with their levels for lqnet / hwgq; "
+                 "runtime/README.md)")
       ->check(CLI::IsMember({"onnx", "qdq", "packed"}));
   c->add_option("-o,--output", a->out, "output file")->required();
   c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
   return [a] {
     ModelArg m = resolve_model(a->model);
-    if (a->format != "onnx") m.graph = quant::to_qdq(m.graph);
+    // The packed file may hold codebooks (lqnet, hwgq levels): the runtime runs them, ONNX Runtime could not.
+    if (a->format != "onnx") m.graph = quant::to_qdq(m.graph, {/*codebooks=*/a->format == "packed"});
     if (a->format == "packed") {
       // The runtime packs from the QDQ file (it infers each layer's real width from the integers).
       const std::string qdq = a->out + ".qdq." + std::to_string(getpid()) + ".onnx";

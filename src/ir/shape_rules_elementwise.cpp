@@ -71,6 +71,18 @@ std::vector<ValueInfo> dequantize_linear(const Ctx& c) {
   return {info(DType::Float32, c.shape(0))};
 }
 
+// ai.qforge CodebookQuantize(x, thresholds): uint8 indices of x's shape.
+std::vector<ValueInfo> codebook_quantize(const Ctx& c) {
+  c.arity(2, 2);
+  return {info(DType::UInt8, c.shape(0))};
+}
+
+// ai.qforge CodebookDequantize(index, levels): float32 of index's shape.
+std::vector<ValueInfo> codebook_dequantize(const Ctx& c) {
+  c.arity(2, 2);
+  return {info(DType::Float32, c.shape(0))};
+}
+
 }  // namespace
 
 void add_elementwise_rules(std::map<std::string, Rule>& r) {
@@ -89,6 +101,8 @@ void add_elementwise_rules(std::map<std::string, Rule>& r) {
   r["BnUnfold"] = fake_quant;
   r["QuantizeLinear"] = quantize_linear;
   r["DequantizeLinear"] = dequantize_linear;
+  r["CodebookQuantize"] = codebook_quantize;
+  r["CodebookDequantize"] = codebook_dequantize;
 }
 
 }  // namespace qforge::ir::shape

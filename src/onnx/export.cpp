@@ -55,6 +55,8 @@ bool internal_attribute(const ir::Node& n, const std::string& name) {
 }
 }  // namespace
 
+bool is_qforge_domain_op(const std::string& op) { return op == "CodebookQuantize" || op == "CodebookDequantize"; }
+
 std::string export_onnx_bytes(const ir::Graph& g) {
   for (const ir::Node& n : g.nodes)
     if (n.op == "FakeQuant")
@@ -66,6 +68,13 @@ std::string export_onnx_bytes(const ir::Graph& g) {
   auto* op = m.add_opset_import();
   op->set_domain("");
   op->set_version(kOpset);
+  bool own_ops = false;
+  for (const ir::Node& n : g.nodes) own_ops |= is_qforge_domain_op(n.op);
+  if (own_ops) {
+    auto* qf = m.add_opset_import();
+    qf->set_domain(kQforgeDomain);
+    qf->set_version(1);
+  }
   onnx::GraphProto* gp = m.mutable_graph();
   gp->set_name(g.name);
   for (const ir::ValueInfo& v : g.inputs) set_value_info(v, gp->add_input());
@@ -94,6 +103,7 @@ std::string export_onnx_bytes(const ir::Graph& g) {
     onnx::NodeProto* np = gp->add_node();
     np->set_name(n.name);
     np->set_op_type(n.op);
+    if (is_qforge_domain_op(n.op)) np->set_domain(kQforgeDomain);
     for (const std::string& i : n.inputs) np->add_input(i);
     for (const std::string& o : n.outputs) np->add_output(o);
     for (const auto& [k, a] : n.attrs.all())

@@ -104,7 +104,7 @@ ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& file) {
     ++k;
     while (!names.insert(n.name).second) n.name += "_";
     const std::string where = file + ": node '" + n.name + "' (" + n.op + ")";
-    if (!np.domain().empty() && np.domain() != "ai.onnx")
+    if (!np.domain().empty() && np.domain() != "ai.onnx" && !(np.domain() == kQforgeDomain && is_qforge_domain_op(n.op)))
       throw OnnxError(where + ": operator domain '" + np.domain() + "' is not supported");
     n.inputs.assign(np.input().begin(), np.input().end());
     n.outputs.assign(np.output().begin(), np.output().end());

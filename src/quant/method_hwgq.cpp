@@ -146,13 +146,13 @@ class Hwgq : public QuantMethod {
     }
     const double sigma = std::max(p.at(0).item<double>(), 1e-12);
     const std::vector<double> unit = unit_levels(c);
-    const at::Tensor lv = at::tensor(unit, at::TensorOptions().dtype(at::kDouble)).to(x.scalar_type()) * sigma;
+    const at::Tensor lv = positive_levels(unit, sigma, x.scalar_type());
     const at::Tensor xd = x.detach();
     at::Tensor q;
     if (lv.numel() == 1) {
       q = at::where(xd > 0, lv.reshape({}), at::zeros_like(xd));
     } else {
-      const at::Tensor thr = (0.5 * (lv.slice(0, 0, -1) + lv.slice(0, 1))).contiguous();
+      const at::Tensor thr = midpoints(lv);
       // bucketize (right = false): index i with thr[i-1] < x <= thr[i]: the cell (t_i, t_{i+1}].
       const at::Tensor idx = at::bucketize(xd.contiguous(), thr);
       q = at::where(xd > 0, lv.index_select(0, idx.flatten()).view_as(xd), at::zeros_like(xd));
@@ -187,15 +187,22 @@ class Hwgq : public QuantMethod {
       g.zero_point = at::zeros({}, at::kFloat);
       return g;
     }
+    // The same float32 tensors evaluation rounds with; boundaries 0 (x <= 0 -> 0) then the midpoints.
     g.kind = GridSpec::Codebook;
-    std::vector<double> v{0.0};
-    for (double q : half_normal_lloyd_max(static_cast<int>(m))) v.push_back(q * sigma);
-    g.levels = at::tensor(v, at::TensorOptions().dtype(at::kDouble)).to(at::kFloat);
+    const at::Tensor lv = positive_levels(unit_levels(c), sigma, at::kFloat);
+    const at::Tensor zero = at::zeros({1}, at::kFloat);
+    g.levels = at::cat({zero, lv});
+    g.thresholds = lv.numel() > 1 ? at::cat({zero, midpoints(lv)}) : zero;
     g.scale = at::full({}, sigma, at::kFloat);
     return g;
   }
 
  private:
+  // sigma q_1 < ... < sigma q_m in dtype, and the boundaries between neighbours.
+  static at::Tensor positive_levels(const std::vector<double>& unit, double sigma, at::ScalarType dt) {
+    return at::tensor(unit, at::TensorOptions().dtype(at::kDouble)).to(dt) * sigma;
+  }
+  static at::Tensor midpoints(const at::Tensor& lv) { return (0.5 * (lv.slice(0, 0, -1) + lv.slice(0, 1))).contiguous(); }
   static std::vector<double> unit_levels(const QuantizerConfig& c) {
     const int m = (1 << c.bits) - 1;
     if (option(c, "uniform", 0.0) == 0) return half_normal_lloyd_max(m);

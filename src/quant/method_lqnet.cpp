@@ -43,19 +43,32 @@ at::Tensor code_matrix(int k, bool pm1, at::ScalarType dt) {
   return c.to(dt);
 }
 
+// The levels v^T b of each row, ascending, the code of each, and the decision boundaries between
+// neighbours (their midpoints), all in dtype: the QDQ/packed export takes the same tensors the
+// forward pass rounds with, so a deployed model rounds exactly as qforge evaluated it.
+struct Codebook {
+  at::Tensor sorted;  // [R, L]
+  at::Tensor order;   // [R, L] code index (row of the code matrix) of each sorted level
+  at::Tensor thr;     // [R, L - 1]
+};
+Codebook codebook_of(const at::Tensor& basis, const at::Tensor& codes, at::ScalarType dt) {
+  const at::Tensor levels = basis.to(dt).matmul(codes.to(dt).t());  // [R, L]
+  auto [sorted, order] = levels.sort(1);
+  const at::Tensor thr = (0.5 * (sorted.slice(1, 0, -1) + sorted.slice(1, 1))).contiguous();
+  return {sorted, order, thr};
+}
+
 struct Encoding {
   at::Tensor y;      // [R, M] quantized values
   at::Tensor code;   // [R, M] code index (row of the code matrix) of each value
   at::Tensor sorted; // [R, L] the levels, ascending
 };
 
-// x2: [R, M], basis: [R, K]. Nearest level of each value.
+// x2: [R, M], basis: [R, K]. Nearest level of each value (ties to the lower one).
 Encoding encode(const at::Tensor& x2, const at::Tensor& basis, const at::Tensor& codes) {
-  const at::Tensor levels = basis.to(x2.scalar_type()).matmul(codes.to(x2.scalar_type()).t());  // [R, L]
-  auto [sorted, order] = levels.sort(1);
-  const at::Tensor thr = (0.5 * (sorted.slice(1, 0, -1) + sorted.slice(1, 1))).contiguous();
-  const at::Tensor pos = at::searchsorted(thr, x2.contiguous());
-  return {sorted.gather(1, pos), order.gather(1, pos), sorted};
+  const Codebook cb = codebook_of(basis, codes, x2.scalar_type());
+  const at::Tensor pos = at::searchsorted(cb.thr, x2.contiguous());
+  return {cb.sorted.gather(1, pos), cb.order.gather(1, pos), cb.sorted};
 }
 
 // One QEM least-squares step given the encoding; returns the fitted basis [R, K] and which rows are valid.
@@ -143,18 +156,21 @@ class LqNet : public QuantMethod {
     return straight_through(x, y2.reshape(x.sizes()));
   }
 
-  // Codebook: the 2^K levels, ascending ([C, 2^K] rows per channel, axis 0; [2^K] per tensor).
+  // Codebook: the 2^K levels, ascending, and their midpoints as boundaries ([C, 2^K] / [C, 2^K - 1]
+  // rows per channel, axis 0; [2^K] / [2^K - 1] per tensor), in float32 as evaluation computes them.
   GridSpec grid(const QuantizerConfig& c, Role r, const std::vector<at::Tensor>& p) const override {
     const at::Tensor& basis = p.at(0);
-    const int64_t rows = basis.dim() == 2 ? basis.size(0) : 1;
+    const bool pc = basis.dim() == 2;
+    const int64_t rows = pc ? basis.size(0) : 1;
     const at::Tensor codes = code_matrix(c.bits, pm1_codes(c, r), at::kDouble);
-    at::Tensor levels = std::get<0>(basis.detach().to(at::kDouble).reshape({rows, c.bits}).matmul(codes.t()).sort(1));
+    const Codebook cb = codebook_of(basis.detach().reshape({rows, c.bits}), codes, at::kFloat);
     GridSpec g;
     g.kind = GridSpec::Codebook;
-    g.axis = basis.dim() == 2 ? 0 : -1;
+    g.axis = pc ? 0 : -1;
     g.qmin = 0;
     g.qmax = codes.size(0) - 1;
-    g.levels = (basis.dim() == 2 ? levels : levels.reshape({-1})).to(at::kFloat);
+    g.levels = pc ? cb.sorted : cb.sorted.reshape({-1});
+    g.thresholds = pc ? cb.thr : cb.thr.reshape({-1});
     return g;
   }
 

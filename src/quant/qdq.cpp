@@ -37,8 +37,8 @@ Qparams qparams(const ir::Node& n, const QuantizerConfig& c, const GridSpec& s) 
     fail(n, c,
          std::string("its grid is ") + (s.kind == GridSpec::Codebook ? "a codebook" : "powers of two spanning more than 2^6") +
              ", which int8 QuantizeLinear/DequantizeLinear cannot express. Quantize with a uniform-grid method (uniform, lsq, "
-             "lsq_plus, pact, dorefa, sawb, qil; bwn / xnor / twn weights; pow2 weights at up to 4 bits) for QDQ, or keep this "
-             "model in qforge's own formats");
+             "lsq_plus, pact, dorefa, sawb, qil; bwn / xnor / twn weights; pow2 weights at up to 4 bits) for QDQ, or export "
+             "--format packed (the integer runtime's file keeps codebooks as index bits plus levels)");
   Qparams q;
   q.type = storage_type(n, c, s);
   q.scale = s.scale.detach().to(at::kFloat).flatten().contiguous();
@@ -115,6 +115,25 @@ GridSpec pow2_as_grid(const GridSpec& s) {
   return u;
 }
 
+// Codebook form (QdqOptions::codebooks): the levels (float32, [C, L] per channel or [L]) and, for
+// weights, the uint8 index of each evaluated weight in its row of levels.
+bool has_codebook(const GridSpec& s) { return s.kind != GridSpec::Uniform && s.levels.defined() && s.levels.size(-1) <= 256; }
+
+at::Tensor codebook_indices(const ir::Node& n, const QuantizerConfig& c, std::vector<at::Tensor>& p, const at::Tensor& w,
+                            const GridSpec& s) {
+  const at::Tensor wq = method(c.method).forward(w, c, Role::Weight, p, false).detach().to(at::kFloat);
+  const at::Tensor lv = s.levels.to(at::kFloat);
+  const int64_t rows = lv.dim() == 2 ? lv.size(0) : 1;
+  if (lv.dim() == 2 && (s.axis != 0 || w.size(0) != rows)) fail(n, c, "its per-channel codebook does not run along the weight's first axis");
+  const at::Tensor l2 = lv.reshape({rows, -1}).contiguous(), w2 = wq.reshape({rows, -1}).contiguous();
+  const at::Tensor mid = (0.5 * (l2.slice(1, 0, -1) + l2.slice(1, 1))).contiguous();
+  const at::Tensor idx = at::searchsorted(mid, w2);
+  const double off = (l2.gather(1, idx) - w2).abs().max().item<double>();
+  if (!(off <= 1e-6 * std::max(1.0, l2.abs().max().item<double>())))
+    fail(n, c, "its quantized weights are not levels of the codebook it reports (off by " + std::to_string(off) + ")");
+  return idx.to(at::kByte).reshape(w.sizes());
+}
+
 // Integer weights: what the quantizer delivers in evaluation, divided back onto its grid.
 at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vector<at::Tensor>& p, const at::Tensor& w,
                            const GridSpec& s, const Qparams& q) {
@@ -132,9 +151,37 @@ at::Tensor integer_weights(const ir::Node& n, const QuantizerConfig& c, std::vec
     fail(n, c, "its quantized weights are not on the grid it reports (off by " + std::to_string(off) + " steps)");
   return ints.clamp(s.qmin, s.qmax).to(q.type);
 }
+// CodebookDequantize(index, levels) for weights; CodebookQuantize(x, thresholds) -> CodebookDequantize
+// for activations (qforge's ai.qforge domain; only qforge's runtime runs them).
+void add_codebook_nodes(const ir::Graph& g, const ir::Node& n, const QuantizerConfig& c, Role r, std::vector<at::Tensor>& p,
+                        const GridSpec& s, ir::Graph& out) {
+  const std::string levels = n.name + ".codebook_levels";
+  out.initializers[levels] = exec::to_ir(s.levels.detach().to(at::kFloat).contiguous());
+  out.buffers.insert(levels);
+  const std::string& x = n.inputs.at(0);
+  auto w = g.initializers.find(x);
+  const bool weight = r == Role::Weight && w != g.initializers.end();
+  std::string index = n.name + ".codebook_index";
+  if (weight) {
+    out.initializers[index] = exec::to_ir(codebook_indices(n, c, p, exec::to_aten(w->second), s));
+    out.buffers.insert(index);
+  } else {
+    if (s.levels.dim() != 1) fail(n, c, "per-channel activation codebooks have no exported form");
+    if (!s.thresholds.defined() || s.thresholds.numel() != s.levels.numel() - 1)
+      fail(n, c, "its codebook has no decision boundaries (thresholds) to quantize activations with");
+    const std::string thr = n.name + ".codebook_thresholds";
+    out.initializers[thr] = exec::to_ir(s.thresholds.detach().to(at::kFloat).contiguous());
+    out.buffers.insert(thr);
+    index = n.name + ".index";
+    out.nodes.push_back(make_node(n.name + ".codebook_quantize", "CodebookQuantize", {x, thr}, {index}));
+  }
+  ir::Node dq = make_node(n.name + ".codebook_dequantize", "CodebookDequantize", {index, levels}, {n.outputs.at(0)});
+  if (s.levels.dim() == 2) dq.attrs.set("axis", int64_t{0});
+  out.nodes.push_back(std::move(dq));
+}
 }  // namespace
 
-ir::Graph to_qdq(const ir::Graph& model) {
+ir::Graph to_qdq(const ir::Graph& model, const QdqOptions& opt) {
   register_quantization();
   ir::Graph g = model;
   fold_batchnorm_for_export(g);  // BatchNorm folded during QAT: deploy the folded layer
@@ -155,6 +202,10 @@ ir::Graph to_qdq(const ir::Graph& model) {
     std::vector<at::Tensor> p = state_of(g, n, c);
     GridSpec s = method(c.method).grid(c, r, p);
     if (r == Role::Weight) s = pow2_as_grid(signed_levels_as_grid(s));
+    if (opt.codebooks && has_codebook(s)) {
+      add_codebook_nodes(g, n, c, r, p, s, out);
+      continue;
+    }
     const Qparams q = qparams(n, c, s);
     const std::string scale = n.name + ".qdq_scale", zero = n.name + ".qdq_zero_point";
     out.initializers[scale] = exec::to_ir(q.scale.numel() == 1 ? q.scale.reshape({}) : q.scale);

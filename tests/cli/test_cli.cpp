@@ -244,6 +244,40 @@ TEST(Cli, PtqThenQdqExportRunsInOnnxRuntime) {
   EXPECT_FALSE(fs::exists(q + "/float.onnx"));
 }
 
+// Codebook methods (lqnet's learned levels; hwgq's Lloyd-Max levels over bwn weights) have no QDQ form
+// for ONNX Runtime, but the packed file keeps them: 1- to 4-bit indices plus levels. The integer
+// runtime then computes what qforge evaluates: same predictions, outputs equal up to float summation order.
+TEST(Cli, CodebookModelsRunFromThePackedFile) {
+  if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  const std::string d = test_dir("codebook");
+  write_test_images(d + "/x.npy", 256);
+  const std::pair<const char*, const char*> models[] = {
+      {"lqnet", "quantize.weights.method=lqnet quantize.weights.bits=2 quantize.weights.per_channel=true "
+                "quantize.activations.method=lqnet quantize.activations.bits=2 quantize.first_last_bits=8"},
+      {"hwgq", "quantize.weights.method=bwn quantize.weights.bits=1 quantize.activations.method=hwgq quantize.activations.bits=2 "
+               "quantize.first_last_bits=8"}};
+  for (const auto& [name, q] : models) {
+    SCOPED_TRACE(name);
+    const std::string out = d + "/" + name;
+    CliResult t = run_cli("train recipes/lenet5-fashion-mnist.yaml train.epochs=1 " + std::string(q) + kQuick + "--out " + out);
+    ASSERT_EQ(t.code, 0) << t.err;
+    CliResult refused = run_cli("export " + out + "/best.ckpt --format qdq -o " + out + "/m.onnx");
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_THAT(refused.err, HasSubstr("--format packed"));
+    EXPECT_FALSE(fs::exists(out + "/m.onnx"));
+    CliResult p = run_cli("export " + out + "/best.ckpt --format packed -o " + out + "/m.qfp");
+    ASSERT_EQ(p.code, 0) << p.err;
+    CliResult qf = run_cli("infer " + out + "/best.ckpt --input " + d + "/x.npy --output " + out + "/qf.npy");
+    ASSERT_EQ(qf.code, 0) << qf.err;
+    CliResult rt = run_cli("run " + out + "/m.qfp --input " + d + "/x.npy --output " + out + "/rt.npy");
+    ASSERT_EQ(rt.code, 0) << rt.err;
+    const at::Tensor a = qforge::data::read_npy(out + "/qf.npy"), b = qforge::data::read_npy(out + "/rt.npy");
+    ASSERT_EQ(a.sizes(), b.sizes());
+    EXPECT_GE(a.argmax(1).eq(b.argmax(1)).to(at::kDouble).mean().item<double>(), 0.99);
+    EXPECT_LT((a - b).abs().max().item<double>(), 1e-3 * std::max(1.0, a.abs().max().item<double>()));
+  }
+}
+
 TEST(Cli, EveryQatRecipeInsertsItsQuantizers) {
   for (const auto& entry : fs::directory_iterator(std::string(QFORGE_SOURCE_DIR) + "/recipes/qat")) {
     SCOPED_TRACE(entry.path().string());

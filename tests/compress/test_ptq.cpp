@@ -228,6 +228,27 @@ TEST(Qdq, LsqBinaryAndTernaryExportAndCodebookMethodsAreRefused) {
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("codebook"));
     EXPECT_THAT(e.what(), HasSubstr("lqnet"));
+    EXPECT_THAT(e.what(), HasSubstr("--format packed"));
+  }
+  // For the packed runtime file, codebooks (lqnet's learned levels, hwgq's Lloyd-Max levels) export as
+  // CodebookQuantize / CodebookDequantize with the very thresholds and levels evaluation rounds with:
+  // the exported graph computes the same numbers, also after a trip through an ONNX file.
+  for (const char* yaml : {"{weights: {method: lqnet, bits: 2, per_channel: true}, activations: {method: lqnet, bits: 2}, keep_float: []}",
+                           "{weights: {method: bwn, bits: 1}, activations: {method: hwgq, bits: 2}}",
+                           "{weights: {method: lqnet, bits: 3}, activations: {method: hwgq, bits: 3}}"}) {
+    SCOPED_TRACE(yaml);
+    const ir::Graph cb = quantized(yaml);
+    const ir::Graph cq = quant::to_qdq(cb, {/*codebooks=*/true});
+    EXPECT_EQ(count_op(cq, "FakeQuant"), 0);
+    EXPECT_GE(count_op(cq, "CodebookQuantize"), 1);
+    EXPECT_TRUE(at::equal(run(cq, x), run(cb, x)));
+    for (const auto& [name, t] : cq.initializers)
+      if (name.find(".codebook_index") != std::string::npos) {
+        EXPECT_EQ(t.dtype, ir::DType::UInt8) << name;
+        EXPECT_LT(exec::to_aten(t).to(at::kInt).max().item<int>(), 8) << name;
+      }
+    const ir::Graph reread = onnx_io::import_onnx_bytes(onnx_io::export_onnx_bytes(cq), "codebook.onnx");
+    EXPECT_TRUE(at::equal(run(reread, x), run(cb, x)));
   }
   ir::Graph fresh = small_resnet();
   quant::insert_fake_quant(fresh, quant::parse_quantize(YAML::Load("{weights: {method: lsq, bits: 4}, keep_float: []}")));

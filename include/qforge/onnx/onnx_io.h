@@ -24,6 +24,11 @@ ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& name);
 void export_onnx(const ir::Graph& g, const std::string& path);
 std::string export_onnx_bytes(const ir::Graph& g);
 
+// qforge's own operator domain: CodebookQuantize / CodebookDequantize (quant/qdq.h), which the QDQ
+// export writes for codebook quantizers when asked to (the packed runtime file); version 1.
+inline constexpr const char* kQforgeDomain = "ai.qforge";
+bool is_qforge_domain_op(const std::string& op);
+
 // TensorProto bytes <-> tensor (for test data: input_0.pb, output_0.pb).
 ir::Tensor read_tensor_proto(const std::string& path);
 

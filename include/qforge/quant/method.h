@@ -45,6 +45,10 @@ struct GridSpec {
   int64_t axis = -1;            // per-channel axis, -1 per tensor
   at::Tensor scale, zero_point; // uniform: y = (q - zp) * scale
   at::Tensor levels;            // codebook: the representable values (per channel rows if axis >= 0)
+  // Codebook: the decision boundaries, ascending, one fewer than levels per row: x goes to
+  // levels[count(thresholds < x)] (ties to the lower level). Not always the midpoints: HWGQ's first
+  // boundary is 0.
+  at::Tensor thresholds;
 };
 
 class QuantMethod {

@@ -10,9 +10,17 @@
 
 namespace qforge::quant {
 
+struct QdqOptions {
+  // Codebook quantizers (lqnet, hwgq with Lloyd-Max levels, pow2 weights above 4 bits) become
+  // ai.qforge CodebookQuantize(x, thresholds) -> uint8 index and CodebookDequantize(index, levels[, axis])
+  // -> float nodes (weights: a uint8 index initializer) instead of an error. ONNX Runtime cannot run
+  // them; the integer runtime's packed file stores the indices at their bit width.
+  bool codebooks = false;
+};
+
 // Throws std::runtime_error naming the quantizer for: a quantizer that never saw data, a grid that
-// is not uniform (codebooks, powers of two: the message says what to use instead), a zero point
-// that is not an integer, widths above 8 bits, per-channel activation grids.
-ir::Graph to_qdq(const ir::Graph& g);
+// is not uniform (codebooks unless options.codebooks, powers of two: the message says what to use
+// instead), a zero point that is not an integer, widths above 8 bits, per-channel activation grids.
+ir::Graph to_qdq(const ir::Graph& g, const QdqOptions& options = {});
 
 }  // namespace qforge::quant
