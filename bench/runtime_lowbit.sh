@@ -43,7 +43,7 @@ import re, sys
 name, qb, fb, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 lines = open(path).read().splitlines()
 qbits = [l.split()[2] for l in lines[1:] if l.split()[1].startswith(('QLinearConv', 'qf.'))]
-m = re.search(r'overhead: (\d+) bytes \(([\d.]+)% of the file\): scales, zero points, biases (\d+), header (\d+)', open(path).read())
+m = re.search(r'overhead: (\d+) bytes \(([\d.]+)% of the file\): scales, zero points, (?:codebook levels, )?biases (\d+), header (\d+)', open(path).read())
 print(f"| {name} .qfp | {qb} | {qb / fb:.3f} | {', '.join(sorted(set(qbits)))} | {m.group(3)} + {m.group(4)} ({m.group(2)}% of the file) |")
 PY
 done

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -150,10 +152,29 @@ TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
   std::uniform_real_distribution<float> d(-0.5f, 2.5f);
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
   x.data<float>()[0] = 0.6f;  // on a boundary: the lower level
+  ::unsetenv("QFORGE_RT_CODEBOOK");  // the default: the exact levels, on the float path
   Model a(onnx), p(qfp);
   const Tensor ya = a.run({x})[0], yp = p.run({x})[0];
+  EXPECT_EQ(a.ops().count("qf.QConvToFloat"), 0u);
   ASSERT_EQ(ya.shape, (Shape{1, M, H, W}));
   EXPECT_EQ(0, std::memcmp(ya.bytes.data(), yp.bytes.data(), ya.bytes.size()));
+  ::setenv("QFORGE_RT_CODEBOOK", "int16", 1);
+  EXPECT_THROW(Model{onnx}, Error);
+  ::setenv("QFORGE_RT_CODEBOOK", "int8", 1);  // levels on 8-bit grids, the conv on the int8 kernels
+  Model ai(onnx), pi(qfp);
+  ::unsetenv("QFORGE_RT_CODEBOOK");
+  EXPECT_EQ(ai.ops().count("qf.QConvToFloat"), 1u);
+  EXPECT_EQ(pi.ops().count("qf.QConvToFloat"), 1u);
+  const Tensor yai = ai.run({x})[0], ypi = pi.run({x})[0];
+  ASSERT_EQ(yai.shape, ya.shape);
+  EXPECT_EQ(0, std::memcmp(yai.bytes.data(), ypi.bytes.data(), yai.bytes.size()));
+  float dmax = 0, ymax = 0;
+  for (int64_t i = 0; i < ya.numel(); ++i) {
+    dmax = std::max(dmax, std::abs(yai.data<float>()[i] - ya.data<float>()[i]));
+    ymax = std::max(ymax, std::abs(ya.data<float>()[i]));
+  }
+  EXPECT_GT(dmax, 0.f);                 // the grids move the levels a little...
+  EXPECT_LT(dmax, 0.01f * ymax) << ymax;  // ...by at most half a step of 1/255 (activations), 1/127 (weights)
   const float al[] = {0.f, 0.4f, 0.9f, 2.f}, th[] = {0.f, 0.6f, 1.4f};
   auto act = [&](int64_t c, int64_t h, int64_t w) {
     if (h < 0 || h >= H || w < 0 || w >= W) return 0.0;

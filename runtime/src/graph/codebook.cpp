@@ -1,6 +1,10 @@
 #include "graph/codebook.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -42,16 +46,20 @@ Tensor codebook_dequantize(const Node& n, const Tensor& index, const Tensor& lev
   return y;
 }
 
-Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& thresholds) {
+Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& thresholds, const Tensor* lut) {
   if (x.dtype != DType::F32) fail(n.label() + ": input must be float32");
   if (thresholds.dtype != DType::F32 || thresholds.rank() > 1 || thresholds.numel() > 255)
     fail(n.label() + ": thresholds must be float32 [T] with T <= 255");
   const float* t = thresholds.data<float>();
   const int64_t T = thresholds.numel();
   if (!std::is_sorted(t, t + T)) fail(n.label() + ": thresholds must be ascending");
-  Tensor y(DType::U8, x.shape);
+  if (lut && ((lut->dtype != DType::U8 && lut->dtype != DType::S8) || lut->numel() != T + 1))
+    fail(n.label() + ": the lookup table must be uint8 or int8 with one entry per level (" + std::to_string(T + 1) + ")");
+  Tensor y(lut ? lut->dtype : DType::U8, x.shape);
   const float* px = x.data<float>();
   uint8_t* py = y.data<uint8_t>();
+  uint8_t table[256];
+  for (int64_t k = 0; k <= T; ++k) table[k] = lut ? lut->data<uint8_t>()[k] : static_cast<uint8_t>(k);
   const int64_t N = x.numel(), grain = 16384;
   parallel_for((N + grain - 1) / grain, [&](int64_t c) {
     const int64_t e = std::min(N, (c + 1) * grain);
@@ -59,14 +67,139 @@ Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& threshold
       for (int64_t i = c * grain; i < e; ++i) {
         int cnt = 0;
         for (int64_t k = 0; k < T; ++k) cnt += t[k] < px[i];
-        py[i] = static_cast<uint8_t>(cnt);
+        py[i] = table[cnt];
       }
     } else {
       for (int64_t i = c * grain; i < e; ++i)
-        py[i] = static_cast<uint8_t>(std::lower_bound(t, t + T, px[i], [](float a, float v) { return a < v; }) - t);
+        py[i] = table[std::lower_bound(t, t + T, px[i], [](float a, float v) { return a < v; }) - t];
     }
   });
   return y;
+}
+
+namespace {
+Tensor scalar_f32(float v) {
+  Tensor t(DType::F32, {});
+  t.data<float>()[0] = v;
+  return t;
+}
+
+bool is_data_op(const std::string& op) {  // ops the lowering moves a DequantizeLinear below
+  return op == "MaxPool" || op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Dropout";
+}
+
+std::string unused_name(const Graph& g, const std::string& base) {
+  std::string s = base;
+  while (g.constant(s)) s += "_";
+  return s;
+}
+
+// Weights: per output channel (axis 0) when every reader takes them as a Conv weight or a transposed Gemm
+// weight, per tensor otherwise.
+bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers) {
+  Tensor w = codebook_dequantize(d, *g.constant(d.input(0)), *g.constant(d.input(1)));
+  bool per_channel = w.rank() >= 2;
+  for (const Node* r : readers)
+    per_channel &= r->input(1) == d.outputs[0] && r->input(0) != d.outputs[0] &&
+                   (r->op == "Conv" || (r->op == "Gemm" && r->i("transB", 0) == 1));
+  const int64_t rows = per_channel ? w.dim(0) : 1, inner = w.numel() / rows;
+  Tensor q(DType::S8, w.shape), s(DType::F32, {rows}), zp(DType::S8, {rows});
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = w.data<float>() + r * inner;
+    float m = 0;
+    for (int64_t k = 0; k < inner; ++k) m = std::max(m, std::abs(row[k]));
+    const float sc = m > 0 && std::isfinite(m) ? m / 127.f : 1.f;
+    s.data<float>()[r] = sc;
+    zp.data<int8_t>()[r] = 0;
+    for (int64_t k = 0; k < inner; ++k)
+      q.data<int8_t>()[r * inner + k] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, std::nearbyint(row[k] / sc))));
+  }
+  const std::string base = d.input(0);
+  const std::string qn = unused_name(g, base + "_qf_int8"), sn = unused_name(g, base + "_qf_scale"), zn = unused_name(g, base + "_qf_zp");
+  g.initializers[qn] = std::move(q);
+  g.initializers[sn] = per_channel ? std::move(s) : scalar_f32(s.data<float>()[0]);
+  if (per_channel) {
+    g.initializers[zn] = std::move(zp);
+  } else {
+    Tensor z(DType::S8, {});
+    z.data<int8_t>()[0] = 0;
+    g.initializers[zn] = std::move(z);
+  }
+  d.op = "DequantizeLinear";
+  d.inputs = {qn, sn, zn};
+  d.attrs.clear();
+  d.attrs["axis"].i = 0;
+  return true;
+}
+
+// Activations: the CodebookQuantize producing the index gets a lookup table onto an 8-bit grid.
+bool regrid_activations(Graph& g, Node& q, Node& d) {
+  const Tensor& lv = *g.constant(d.input(1));
+  if (lv.dtype != DType::F32 || lv.rank() != 1 || q.inputs.size() != 2) return false;
+  const int64_t L = lv.numel();
+  float lo = 0, hi = 0;
+  for (int64_t k = 0; k < L; ++k) lo = std::min(lo, lv.data<float>()[k]), hi = std::max(hi, lv.data<float>()[k]);
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return false;
+  const bool is_unsigned = lo >= 0;
+  const float m = std::max(-lo, hi), sc = m > 0 ? m / (is_unsigned ? 255.f : 127.f) : 1.f;
+  Tensor lut(is_unsigned ? DType::U8 : DType::S8, {L}), zp(is_unsigned ? DType::U8 : DType::S8, {});
+  zp.bytes[0] = 0;
+  for (int64_t k = 0; k < L; ++k) {
+    const float v = std::nearbyint(lv.data<float>()[k] / sc);
+    if (is_unsigned) lut.data<uint8_t>()[k] = static_cast<uint8_t>(std::min(255.f, v));
+    else lut.data<int8_t>()[k] = static_cast<int8_t>(std::max(-127.f, std::min(127.f, v)));
+  }
+  const std::string ln = unused_name(g, q.name + "_qf_lut"), sn = unused_name(g, q.name + "_qf_scale"), zn = unused_name(g, q.name + "_qf_zp");
+  g.initializers[ln] = std::move(lut);
+  g.initializers[sn] = scalar_f32(sc);
+  g.initializers[zn] = std::move(zp);
+  q.inputs.push_back(ln);
+  d.op = "DequantizeLinear";
+  d.inputs = {d.input(0), sn, zn};
+  d.attrs.clear();
+  return true;
+}
+}  // namespace
+
+int codebooks_to_int8(Graph& g) {
+  std::map<std::string, Node*> producer;
+  std::map<std::string, std::vector<const Node*>> readers;
+  for (Node& n : g.nodes) {
+    for (const auto& o : n.outputs) producer[o] = &n;
+    for (const auto& i : n.inputs) readers[i].push_back(&n);
+  }
+  int changed = 0;
+  for (Node& d : g.nodes) {
+    if (d.op != "qf.CodebookDequantize" || !g.constant(d.input(1))) continue;
+    if (g.constant(d.input(0))) {
+      // Only where the layer's input is quantized too: a float input would keep the layer float anyway.
+      bool quantized_input = !readers[d.outputs.at(0)].empty();
+      for (const Node* r : readers[d.outputs.at(0)]) {
+        std::string v = r->input(0);
+        for (int hops = 0; hops < 16; ++hops) {
+          auto p = producer.find(v);
+          if (p == producer.end() || !is_data_op(p->second->op)) break;
+          v = p->second->input(0);
+        }
+        auto p = producer.find(v);
+        quantized_input &= p != producer.end() && (p->second->op == "qf.CodebookDequantize" || p->second->op == "DequantizeLinear");
+      }
+      if (quantized_input) changed += regrid_weights(g, d, readers[d.outputs.at(0)]);
+      continue;
+    }
+    auto p = producer.find(d.input(0));
+    if (p == producer.end() || p->second->op != "qf.CodebookQuantize" || readers[d.input(0)].size() != 1) continue;
+    if (std::find(g.outputs.begin(), g.outputs.end(), d.input(0)) != g.outputs.end()) continue;
+    changed += regrid_activations(g, *p->second, d);
+  }
+  return changed;
+}
+
+bool codebooks_on_int8_from_env() {
+  const char* e = std::getenv("QFORGE_RT_CODEBOOK");
+  if (!e || !*e || std::strcmp(e, "float") == 0) return false;
+  if (std::strcmp(e, "int8") == 0) return true;
+  fail(std::string("QFORGE_RT_CODEBOOK='") + e + "': expected int8 or float");
 }
 
 }  // namespace qfrt

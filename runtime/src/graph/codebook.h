@@ -12,7 +12,22 @@ namespace qfrt {
 Tensor codebook_dequantize(const Node& n, const Tensor& index, const Tensor& levels);
 
 // uint8 count(thresholds < x) per element, thresholds ascending (at most 255): ties and values on a
-// boundary go to the lower level, NaN to level 0, as qforge's evaluation rounds.
-Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& thresholds);
+// boundary go to the lower level, NaN to level 0, as qforge's evaluation rounds. With lut (uint8 or
+// int8, one entry per level) the output is lut[count] in lut's type.
+Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& thresholds, const Tensor* lut = nullptr);
+
+// Puts codebook layers on the int8 kernels (QFORGE_RT_CODEBOOK=int8 at load): each
+// constant CodebookDequantize of weights becomes DequantizeLinear of int8 values round(w / s) with
+// s = max |level| / 127 per output channel, and each activation CodebookQuantize -> CodebookDequantize
+// pair a CodebookQuantize that looks its level up on an 8-bit grid (uint8 with s = max level / 255 when
+// no level is negative, else int8 with s = max |level| / 127) -> DequantizeLinear; lowering then turns
+// the layers into integer ones. Every level moves by at most s / 2 (1/510 of the largest for
+// unsigned activations), so results equal the float path's up to rounding flips, not bit for bit; at 2-3
+// activation bits those flips compound over depth (ResNet-20 on Fashion-MNIST: 3-4% of predictions
+// change, top-1 moves by up to 0.2 points), hence opt-in. Returns the number of nodes rewritten.
+int codebooks_to_int8(Graph& g);
+
+// QFORGE_RT_CODEBOOK: "float" (default: codebook layers run in float on their exact levels) or "int8".
+bool codebooks_on_int8_from_env();
 
 }  // namespace qfrt

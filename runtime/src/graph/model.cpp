@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "graph/codebook.h"
 #include "graph/lower_qdq.h"
 #include "pack/qfp.h"
 #include "pack/widths.h"
@@ -17,7 +18,10 @@ Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? re
 
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
-    if (lower && !g_.lowered) lower_qdq(g_);
+    // QFORGE_RT_CODEBOOK=int8: codebook layers move onto int8 grids before lowering (a .qfp's lowering
+    // left them float, so it runs again for them); by default they keep their exact levels, in float.
+    const bool regrid = lower && codebooks_on_int8_from_env() && codebooks_to_int8(g_) > 0;
+    if (lower && (!g_.lowered || regrid)) lower_qdq(g_, !g_.lowered);
     if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
     annotate_widths(g_);
     compile();

@@ -342,7 +342,7 @@ template <class T, class F> OpFactory layer(F form) {
 
 void add_quant_ops(OpTable& t) {
   t["qf.CodebookQuantize"] = stateless([](const Node& n, const Inputs& in, Outputs& out, Isa) {
-    out[0] = codebook_quantize(n, need(n, in, 0), need(n, in, 1));
+    out[0] = codebook_quantize(n, need(n, in, 0), need(n, in, 1), in.size() > 2 ? in[2] : nullptr);
   });
   t["qf.CodebookDequantize"] = stateless([](const Node& n, const Inputs& in, Outputs& out, Isa) {
     out[0] = codebook_dequantize(n, need(n, in, 0), need(n, in, 1));
