@@ -19,9 +19,13 @@ TEST(FloatConv, RowOrderedSumsEqualTheDirectSumBitForBit) {
     int64_t C, H, W, M, group, k, s, dil, pt, pl, pb, pr;
   };
   for (const Case& c : {Case{3, 11, 9, 4, 1, 3, 1, 1, 1, 1, 1, 1}, Case{4, 10, 13, 6, 2, 3, 2, 1, 0, 2, 1, 0},
-                        Case{2, 12, 12, 2, 2, 5, 3, 2, 2, 3, 0, 1}, Case{1, 7, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0}}) {
+                        Case{2, 12, 12, 2, 2, 5, 3, 2, 2, 3, 0, 1}, Case{1, 7, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0},
+                        // ungrouped: the im2col + AVX-512 GEMM path; 7 channels (a 4-row tile and a 3-row one),
+                        // 380 and 1 outputs per plane (masked column tails), batch 1 (channel blocks in parallel)
+                        Case{5, 20, 19, 7, 1, 3, 1, 1, 1, 1, 1, 1}, Case{3, 4, 4, 6, 1, 4, 2, 1, 0, 0, 0, 0},
+                        Case{2, 9, 9, 5, 1, 3, 2, 2, 1, 0, 2, 1}}) {
     OnnxBuilder b;
-    const int64_t N = 2;
+    const int64_t N = c.C == 5 ? 1 : 2;
     b.input("x", {N, c.C, c.H, c.W});
     std::vector<float> w(static_cast<size_t>(c.M * (c.C / c.group) * c.k * c.k)), bias(static_cast<size_t>(c.M));
     for (auto& v : w) v = d(rng);

@@ -1,6 +1,7 @@
 #include "graph/codebook.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/codebook_lookup.h"
 
 namespace qfrt {
 
@@ -31,6 +33,16 @@ Tensor codebook_dequantize(const Node& n, const Tensor& index, const Tensor& lev
   const uint8_t* ix = index.data<uint8_t>();
   const float* lv = levels.data<float>();
   float* py = y.data<float>();
+  if (rows == 1 && L <= 16 && codebook_lookup16_supported()) {  // activations: a register permute
+    const int64_t N = index.numel(), grain = 16384;
+    std::atomic<bool> any_bad{false};
+    parallel_for((N + grain - 1) / grain, [&](int64_t c) {
+      const int64_t b = c * grain;
+      if (!codebook_lookup16_avx512(ix + b, std::min(grain, N - b), lv, L, py + b)) any_bad = true;
+    });
+    if (any_bad) fail(n.label() + ": an index is outside the " + std::to_string(L) + " levels");
+    return y;
+  }
   bool bad = false;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t r = 0; r < rows; ++r) {
@@ -63,11 +75,16 @@ Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& threshold
   const int64_t N = x.numel(), grain = 16384;
   parallel_for((N + grain - 1) / grain, [&](int64_t c) {
     const int64_t e = std::min(N, (c + 1) * grain);
-    if (T <= 16) {  // a short count vectorizes; NaN compares false everywhere: level 0
-      for (int64_t i = c * grain; i < e; ++i) {
-        int cnt = 0;
-        for (int64_t k = 0; k < T; ++k) cnt += t[k] < px[i];
-        py[i] = table[cnt];
+    if (T <= 16) {  // a short count, threshold by threshold over 64 values (vectorizes); NaN: level 0
+      for (int64_t i0 = c * grain; i0 < e; i0 += 64) {
+        const int64_t n = std::min<int64_t>(64, e - i0);
+        uint8_t cnt[64] = {};
+        for (int64_t k = 0; k < T; ++k)
+          for (int64_t i = 0; i < n; ++i) cnt[i] = static_cast<uint8_t>(cnt[i] + (t[k] < px[i0 + i]));
+        if (lut)
+          for (int64_t i = 0; i < n; ++i) py[i0 + i] = table[cnt[i]];
+        else
+          std::memcpy(py + i0, cnt, static_cast<size_t>(n));
       }
     } else {
       for (int64_t i = c * grain; i < e; ++i)

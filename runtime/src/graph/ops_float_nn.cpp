@@ -1,17 +1,71 @@
-// Float Conv, Gemm, MatMul and BatchNormalization: the path for layers a model keeps in float.
-// Plain loops (parallel over output rows / channels); correctness first, these layers are few.
+// Float Conv, Gemm, MatMul and BatchNormalization: the path for layers a model keeps in float and for
+// codebook layers. Ungrouped Conv runs as im2col + an AVX-512 GEMM where the CPU has it
+// (kernels/conv_float.h); the rest are plain loops (parallel over output rows / channels), which give
+// the same floats.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "core/parallel.h"
 #include "graph/op.h"
 #include "graph/spatial.h"
+#include "kernels/conv_float.h"
 
 namespace qfrt {
 
 namespace {
-void conv(const Node& n, const Inputs& in, Outputs& out, Isa) {
+// One image's im2col: col[(c * kh + i) * kw + j][oh * OW + ow] = x[c][ih][iw], 0 outside the image.
+void im2col_f32(const float* x, int64_t C, int64_t H, int64_t W, const Spatial& s, float* col) {
+  const int64_t P = s.OH * s.OW;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int64_t j = 0; j < s.kw; ++j) {
+        float* row = col + ((c * s.kh + i) * s.kw + j) * P;
+        const int64_t off = j * s.dw - s.pl;  // input column of ow = 0
+        const int64_t ow0 = off >= 0 ? 0 : std::min<int64_t>(s.OW, (-off + s.sw - 1) / s.sw);
+        const int64_t ow1 = W - off <= 0 ? 0 : std::max<int64_t>(ow0, std::min<int64_t>(s.OW, (W - off + s.sw - 1) / s.sw));
+        for (int64_t oh = 0; oh < s.OH; ++oh) {
+          float* r = row + oh * s.OW;
+          const int64_t ih = oh * s.sh - s.pt + i * s.dh;
+          if (ih < 0 || ih >= H) {
+            std::fill(r, r + s.OW, 0.f);
+            continue;
+          }
+          // Rows are short (7-56 values): inline loops, not memmove / memset calls.
+          const float* xr = x + (c * H + ih) * W + off;
+          for (int64_t ow = 0; ow < ow0; ++ow) r[ow] = 0.f;
+          if (s.sw == 1)
+            for (int64_t ow = ow0; ow < ow1; ++ow) r[ow] = xr[ow];
+          else
+            for (int64_t ow = ow0; ow < ow1; ++ow) r[ow] = xr[ow * s.sw];
+          for (int64_t ow = ow1; ow < s.OW; ++ow) r[ow] = 0.f;
+        }
+      }
+}
+
+// Ungrouped Conv as im2col + the AVX-512 float GEMM: images in parallel when there are several, else
+// blocks of output channels. The padding taps add w * 0, which leaves every sum as the direct one.
+void conv_im2col_avx512(const float* x, const float* w, const float* bias, int64_t N, int64_t C, int64_t H, int64_t W, int64_t M,
+                        const Spatial& s, float* y) {
+  const int64_t K = C * s.kh * s.kw, P = s.OH * s.OW;
+  static thread_local std::vector<float> col;
+  if (N > 1) {
+    parallel_for(N, [&](int64_t im) {
+      col.resize(static_cast<size_t>(K * P));
+      im2col_f32(x + im * C * H * W, C, H, W, s, col.data());
+      conv_float_gemm_avx512(w, bias, col.data(), K, P, 0, M, y + im * M * P);
+    });
+    return;
+  }
+  col.resize(static_cast<size_t>(K * P));
+  im2col_f32(x, C, H, W, s, col.data());
+  const float* cp = col.data();
+  const int64_t blocks = (M + 3) / 4;
+  parallel_for(blocks, [&](int64_t bi) { conv_float_gemm_avx512(w, bias, cp, K, P, bi * 4, std::min(M, bi * 4 + 4), y); });
+}
+
+void conv(const Node& n, const Inputs& in, Outputs& out, Isa isa) {
   const Tensor &x = need(n, in, 0), &w = need(n, in, 1);
   expect_dtype(n, x, DType::F32, "X");
   expect_dtype(n, w, DType::F32, "W");
@@ -29,6 +83,10 @@ void conv(const Node& n, const Inputs& in, Outputs& out, Isa) {
   const int64_t Cg = C / group, Mg = M / group;
   const float *px = x.data<float>(), *pw = w.data<float>();
   float* py = out[0].data<float>();
+  if (group == 1 && isa == Isa::Avx512Vnni && conv_float_avx512_supported()) {
+    conv_im2col_avx512(px, pw, b ? b->data<float>() : nullptr, N, C, H, W, M, s, py);
+    return;
+  }
   // Per output plane, terms in (c, i, j) order as a direct sum would add them, but the inner loop runs
   // along a row of outputs, so it vectorizes and the same sums (bit for bit) come out much faster.
   parallel_for(N * M, [&](int64_t nm) {
