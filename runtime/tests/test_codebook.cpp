@@ -92,7 +92,7 @@ TEST(Codebook, DequantizePerTensorAndPerChannelAndRejectsABadIndex) {
 
 TEST(Codebook, IndicesRoundTripAtEveryWidth) {
   std::mt19937 rng(5);
-  for (int bits : {1, 2, 4})
+  for (int bits = 1; bits <= 7; ++bits)
     for (int64_t n : {1, 3, 7, 8, 9, 100}) {
       std::vector<uint8_t> v(static_cast<size_t>(n));
       for (auto& x : v) x = static_cast<uint8_t>(rng() % (1u << bits));
@@ -103,6 +103,8 @@ TEST(Codebook, IndicesRoundTripAtEveryWidth) {
       EXPECT_EQ(back, v) << bits << " bits, " << n;
     }
   EXPECT_EQ(index_bits_from_name("index2"), 2);
+  EXPECT_EQ(index_bits_from_name("index3"), 3);
+  EXPECT_EQ(index_bits_from_name("index8"), 0);
   EXPECT_EQ(index_bits_from_name("int2"), 0);
 }
 

@@ -128,17 +128,16 @@ std::map<std::string, WKind> packed_kinds(const Graph& g) {
   return kinds;
 }
 
-// Codebook indices stored narrower than a byte: constant uint8 input 0 of qf.CodebookDequantize, at the
-// fewest of 1, 2, 4 bits that hold every reader's level count (8: left as bytes).
+// Codebook indices stored narrower than a byte: constant uint8 input 0 of qf.CodebookDequantize, at
+// ceil(log2(levels)) bits for the reader with the most levels (8: left as bytes).
 std::map<std::string, int> packed_index_bits(const Graph& g) {
   std::map<std::string, int> bits;
   for (const Node& n : g.nodes) {
     if (n.op != "qf.CodebookDequantize") continue;
     const Tensor *ix = g.constant(n.input(0)), *lv = g.constant(n.input(1));
     if (!ix || ix->dtype != DType::U8 || !lv || lv->rank() < 1) continue;
-    int b = 8;
-    for (int c : {4, 2, 1})
-      if (lv->shape.back() <= (int64_t{1} << c)) b = c;
+    int b = 1;
+    while (b < 8 && lv->shape.back() > (int64_t{1} << b)) ++b;
     const uint8_t* v = ix->data<uint8_t>();
     for (int64_t i = 0; i < ix->numel() && b < 8; ++i)
       if (v[i] >> b) b = 8;  // an index past the levels: keep the byte, the op reports it

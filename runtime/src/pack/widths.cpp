@@ -106,23 +106,31 @@ void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w) {
 }
 
 int index_bits_from_name(const std::string& kind) {
-  for (int b : {1, 2, 4})
+  for (int b = 1; b <= 7; ++b)
     if (kind == "index" + std::to_string(b)) return b;
   return 0;
 }
 
-int64_t packed_index_bytes(int bits, int64_t n) { return (n + 8 / bits - 1) / (8 / bits); }
+int64_t packed_index_bytes(int bits, int64_t n) { return (n * bits + 7) / 8; }
 
 std::vector<uint8_t> pack_indices(const uint8_t* idx, int64_t n, int bits) {
-  const int per = 8 / bits;
   std::vector<uint8_t> p(static_cast<size_t>(packed_index_bytes(bits, n)), 0);
-  for (int64_t i = 0; i < n; ++i) p[static_cast<size_t>(i / per)] |= static_cast<uint8_t>(idx[i] << ((i % per) * bits));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t bit = i * bits;
+    const unsigned v = static_cast<unsigned>(idx[i] & ((1u << bits) - 1)) << (bit % 8);  // may straddle two bytes
+    p[static_cast<size_t>(bit / 8)] |= static_cast<uint8_t>(v);
+    if (v >> 8) p[static_cast<size_t>(bit / 8 + 1)] |= static_cast<uint8_t>(v >> 8);
+  }
   return p;
 }
 
 void unpack_indices(const uint8_t* p, int64_t n, int bits, uint8_t* idx) {
-  const int per = 8 / bits;
-  for (int64_t i = 0; i < n; ++i) idx[i] = static_cast<uint8_t>((p[i / per] >> ((i % per) * bits)) & ((1 << bits) - 1));
+  const int64_t bytes = packed_index_bytes(bits, n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t bit = i * bits, b = bit / 8;
+    const unsigned two = p[b] | (b + 1 < bytes ? static_cast<unsigned>(p[b + 1]) << 8 : 0u);
+    idx[i] = static_cast<uint8_t>((two >> (bit % 8)) & ((1u << bits) - 1));
+  }
 }
 
 bool is_weight_layer(const Node& n) { return n.op == "QLinearConv" || n.op == "qf.QConvToFloat" || n.op == "qf.QGemm"; }

@@ -31,9 +31,10 @@ int64_t packed_row_bytes(WKind k, int64_t K);
 std::vector<uint8_t> pack_codes(const int8_t* w, int64_t M, int64_t K, WKind k);
 void unpack_codes(const uint8_t* p, int64_t M, int64_t K, WKind k, int8_t* w);
 
-// Codebook indices (uint8, read by qf.CodebookDequantize) stored at 1, 2 or 4 bits: element i at bit
-// (i % per_byte) * bits of byte i / per_byte, over the flattened tensor. Kind names "index1" / "index2"
-// / "index4"; index_bits_from_name returns 0 for any other name.
+// Codebook indices (uint8, read by qf.CodebookDequantize) stored at 1 to 7 bits as a little-endian bit
+// stream over the flattened tensor: element i at bits [i * bits, (i + 1) * bits), bit j of the stream
+// being bit j % 8 of byte j / 8 (an element may straddle two bytes). Kind names "index1" ... "index7";
+// index_bits_from_name returns 0 for any other name.
 int index_bits_from_name(const std::string& kind);
 int64_t packed_index_bytes(int bits, int64_t n);
 std::vector<uint8_t> pack_indices(const uint8_t* idx, int64_t n, int bits);
