@@ -266,6 +266,13 @@ TEST(Packed, CApiPackIsAtomicAndReportsErrors) {
   EXPECT_EQ(ya, yb);
   for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
     EXPECT_EQ(e.path().string().find(out + ".tmp"), std::string::npos) << "left behind: " << e.path();
+  // inspect through the C API (what `qforge inspect FILE.qfp` prints); an ONNX file is no .qfp.
+  EXPECT_TRUE(qforge_rt::is_packed(out));
+  EXPECT_FALSE(qforge_rt::is_packed(fixture("lenet5_w8a8.onnx")));
+  EXPECT_NE(qforge_rt::inspect(out).find("bits/weight"), std::string::npos);
+  EXPECT_EQ(qf_inspect(fixture("lenet5_w8a8.onnx").c_str()), nullptr);
+  EXPECT_NE(std::string(qf_last_error()).find("not a .qfp"), std::string::npos) << qf_last_error();
+  EXPECT_EQ(qf_inspect(nullptr), nullptr);
 }
 
 TEST(Packed, HeaderNumbersAreCheckedNotCast) {

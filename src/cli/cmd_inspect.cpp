@@ -4,6 +4,7 @@
 #include "model_arg.h"
 #include "qforge/ir/shape_inference.h"
 #include "qforge/quant/describe.h"
+#include "qforge_rt/qforge_rt.hpp"
 
 namespace qforge::cli {
 
@@ -43,10 +44,23 @@ Command add_inspect(CLI::App& app) {
     bool json = false;
   };
   auto a = std::make_shared<Args>();
-  c->add_option("model", a->model, "a checkpoint, a recipe YAML (its model with fresh weights) or zoo:NAME")->required();
+  c->add_option("model", a->model, "a checkpoint, a recipe YAML (its model with fresh weights), zoo:NAME, or a packed .qfp "
+                 "(qforge export --format packed: its per-layer bits and bytes)")->required();
   c->add_option("overrides", a->overrides, "recipe overrides for a recipe or zoo:NAME, e.g. model.in_channels=3 model.input_size=[32,32]");
   c->add_flag("--json", a->json, "print the result as one JSON object on stdout");
   return [a] {
+    if (qforge_rt::is_packed(a->model)) {  // the integer runtime's file: what the runtime reports
+      const std::string report = qforge_rt::inspect(a->model);
+      if (a->json) {
+        nlohmann::json lines = nlohmann::json::array();
+        size_t at = 0;
+        for (size_t nl; (nl = report.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(report.substr(at, nl - at));
+        std::printf("%s\n", nlohmann::json({{"file", a->model}, {"format", "packed"}, {"report", lines}}).dump().c_str());
+      } else {
+        std::fputs(report.c_str(), stdout);
+      }
+      return 0;
+    }
     ModelArg m = resolve_model(a->model, a->overrides);
     std::vector<ir::LayerCost> costs = ir::layer_costs(m.graph, 1);
     int64_t params = m.graph.parameter_count(), macs = 0, bytes = 0;

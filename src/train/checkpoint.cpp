@@ -3,6 +3,7 @@
 #include <torch/optim/optimizer.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -57,8 +58,8 @@ Checkpoint load_checkpoint(const std::string& path) {
   try {
     a.load_from(path);
   } catch (const std::exception& e) {
-    throw CheckpointError(path + ": not a readable checkpoint (corrupt or not a qforge file): " +
-                          std::string(e.what()).substr(0, 200));
+    const std::string why = e.what();  // libtorch appends a backtrace after the first line
+    throw CheckpointError(path + ": not a readable checkpoint (corrupt or not a qforge file): " + why.substr(0, std::min<size_t>(200, why.find('\n'))));
   }
   if (read_string(a, "format", path) != kFormat)
     throw CheckpointError(path + ": unsupported checkpoint format '" + read_string(a, "format", path) + "' (this build reads " + kFormat + ")");

@@ -66,6 +66,15 @@ void expect_ort_agrees(const std::string& model, const std::string& dir) {
 }
 }  // namespace
 
+TEST(Cli, InspectOfAFileThatIsNeitherNamesItWithoutABacktrace) {
+  const std::string d = test_dir("inspect_bad");
+  std::ofstream(d + "/junk.ckpt") << "neither a checkpoint nor a packed file";
+  CliResult r = run_cli("inspect " + d + "/junk.ckpt");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr(d + "/junk.ckpt"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("frame #")));
+}
+
 TEST(Cli, RunRefusesWhatIsNotAModel) {
   const std::string d = test_dir("run_bad");
   std::ofstream(d + "/bad.onnx") << "not a model";
@@ -267,6 +276,10 @@ TEST(Cli, CodebookModelsRunFromThePackedFile) {
     EXPECT_FALSE(fs::exists(out + "/m.onnx"));
     CliResult p = run_cli("export " + out + "/best.ckpt --format packed -o " + out + "/m.qfp");
     ASSERT_EQ(p.code, 0) << p.err;
+    CliResult i = run_cli("inspect " + out + "/m.qfp");  // per-layer bits: codebook indices (cb2) or binary
+    ASSERT_EQ(i.code, 0) << i.err;
+    EXPECT_THAT(i.out, HasSubstr(std::string(name) == "lqnet" ? "cb2" : "bin1"));
+    EXPECT_THAT(i.out, HasSubstr("bits/weight"));
     CliResult qf = run_cli("infer " + out + "/best.ckpt --input " + d + "/x.npy --output " + out + "/qf.npy");
     ASSERT_EQ(qf.code, 0) << qf.err;
     CliResult rt = run_cli("run " + out + "/m.qfp --input " + d + "/x.npy --output " + out + "/rt.npy");

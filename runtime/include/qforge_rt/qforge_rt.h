@@ -40,6 +40,14 @@ void qf_free(qf_model* model);
  * Returns 0, or -1 with qf_last_error() set. */
 int qf_pack(const char* onnx_path, const char* out_path);
 
+/* A packed .qfp's per-layer table (layer, op, bits, weights, bytes) and its size and overhead lines, as
+ * `qforge-rt inspect` prints them; valid until the next qf_inspect on this thread. NULL with
+ * qf_last_error() set when path is not a readable .qfp. */
+const char* qf_inspect(const char* qfp_path);
+
+/* 1 when the file starts like a packed .qfp (a safetensors header), else 0. */
+int qf_is_packed(const char* path);
+
 /* The message of the last failed call on this thread ("" when none). */
 const char* qf_last_error(void);
 

@@ -18,6 +18,14 @@ inline void pack(const std::string& onnx_path, const std::string& out_path) {
   if (qf_pack(onnx_path.c_str(), out_path.c_str()) != 0) throw Error(qf_last_error());
 }
 
+// A packed file's per-layer bits and bytes (qf_inspect); throws Error with the reason.
+inline std::string inspect(const std::string& qfp_path) {
+  const char* r = qf_inspect(qfp_path.c_str());
+  if (!r) throw Error(qf_last_error());
+  return r;
+}
+inline bool is_packed(const std::string& path) { return qf_is_packed(path.c_str()) != 0; }
+
 class Model {
  public:
   explicit Model(const std::string& path) : m_(qf_load(path.c_str())) {

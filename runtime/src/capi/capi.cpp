@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "graph/model.h"
+#include "pack/inspect.h"
 #include "pack/qfp.h"
 #include "qforge_rt/qforge_rt.h"
 
@@ -67,6 +68,17 @@ int qf_pack(const char* onnx_path, const char* out_path) {
     return 0;
   }, -1);
 }
+
+const char* qf_inspect(const char* qfp_path) {
+  static thread_local std::string report;
+  return guarded([&]() -> const char* {
+    if (!qfp_path) qfrt::fail("qf_inspect: the path is NULL");
+    report = qfrt::inspect_qfp(qfp_path);
+    return report.c_str();
+  }, static_cast<const char*>(nullptr));
+}
+
+int qf_is_packed(const char* path) { return path && qfrt::is_qfp_file(path) ? 1 : 0; }
 
 void qf_free(qf_model* m) { delete m; }
 
