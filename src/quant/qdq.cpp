@@ -190,9 +190,12 @@ ir::Graph to_qdq(const ir::Graph& model, const QdqOptions& opt) {
   if (!any)
     throw std::runtime_error("QDQ export: the model has no quantizers; quantize it first (qforge ptq, or train a recipe "
                              "with a quantize: section), or export it as float ONNX with --format onnx");
-  ir::Graph out = g;
-  out.nodes.clear();
-  for (const ir::Node& n : g.nodes) {
+  // Rewritten in place (one copy of the weights, not two): the quantizers' own state stays readable in
+  // g.initializers (the same map as out's) while their replacements are added.
+  const std::vector<ir::Node> nodes = std::move(g.nodes);
+  g.nodes.clear();
+  ir::Graph& out = g;
+  for (const ir::Node& n : nodes) {
     if (n.op != kFakeQuantOp) {
       out.nodes.push_back(n);
       continue;
@@ -244,7 +247,7 @@ ir::Graph to_qdq(const ir::Graph& model, const QdqOptions& opt) {
   }
   ir::eliminate_dead_nodes(out);
   out.validate();
-  return out;
+  return std::move(out);
 }
 
 }  // namespace qforge::quant
