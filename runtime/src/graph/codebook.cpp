@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "graph/lower_qdq.h"
 #include "kernels/codebook_lookup.h"
 
 namespace qfrt {
@@ -101,10 +102,6 @@ Tensor scalar_f32(float v) {
   return t;
 }
 
-bool is_data_op(const std::string& op) {  // ops the lowering moves a DequantizeLinear below
-  return op == "MaxPool" || op == "Flatten" || op == "Reshape" || op == "Identity" || op == "Dropout";
-}
-
 std::string unused_name(const Graph& g, const std::string& base) {
   std::string s = base;
   while (g.constant(s)) s += "_";
@@ -115,6 +112,7 @@ std::string unused_name(const Graph& g, const std::string& base) {
 // weight, per tensor otherwise.
 bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers) {
   Tensor w = codebook_dequantize(d, *g.constant(d.input(0)), *g.constant(d.input(1)));
+  if (w.numel() == 0) return false;
   bool per_channel = w.rank() >= 2;
   for (const Node* r : readers)
     per_channel &= r->input(1) == d.outputs[0] && r->input(0) != d.outputs[0] &&
@@ -195,7 +193,7 @@ int codebooks_to_int8(Graph& g) {
         std::string v = r->input(0);
         for (int hops = 0; hops < 16; ++hops) {
           auto p = producer.find(v);
-          if (p == producer.end() || !is_data_op(p->second->op)) break;
+          if (p == producer.end() || !commutes_with_quantization(p->second->op)) break;
           v = p->second->input(0);
         }
         auto p = producer.find(v);

@@ -29,12 +29,11 @@
 
 namespace qfrt {
 
-namespace {
-// Data ops that quantization commutes with (it is monotonic and per-tensor): Q can move above them and
-// DQ below them, so they run on the integers.
 bool commutes_with_quantization(const std::string& op) {
   return op == "MaxPool" || op == "Flatten" || op == "Identity" || op == "Dropout" || op == "Reshape";
 }
+
+namespace {
 
 struct Rewriter {
   Graph& g;

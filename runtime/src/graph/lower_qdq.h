@@ -14,6 +14,10 @@ namespace qfrt {
 void lower_qdq(Graph& g, bool fold_weights = true);
 void fold_constant_dequantize(Graph& g);
 
+// Data ops that quantization commutes with (it is monotonic and per-tensor): Q can move above them and
+// DQ below them, so they run on the integers.
+bool commutes_with_quantization(const std::string& op);
+
 // Node count per op type (after lowering: shows what runs in integers and what in float).
 std::map<std::string, int> op_histogram(const Graph& g);
 
