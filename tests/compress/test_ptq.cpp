@@ -235,17 +235,20 @@ TEST(Qdq, LsqBinaryAndTernaryExportAndCodebookMethodsAreRefused) {
   // the exported graph computes the same numbers, also after a trip through an ONNX file.
   for (const char* yaml : {"{weights: {method: lqnet, bits: 2, per_channel: true}, activations: {method: lqnet, bits: 2}, keep_float: []}",
                            "{weights: {method: bwn, bits: 1}, activations: {method: hwgq, bits: 2}}",
-                           "{weights: {method: lqnet, bits: 3}, activations: {method: hwgq, bits: 3}}"}) {
+                           "{weights: {method: lqnet, bits: 3}, activations: {method: hwgq, bits: 3}}",
+                           "{weights: {method: pow2, bits: 5, per_channel: true}, activations: {method: lsq, bits: 8}, keep_float: []}"}) {
     SCOPED_TRACE(yaml);
     const ir::Graph cb = quantized(yaml);
     const ir::Graph cq = quant::to_qdq(cb, {/*codebooks=*/true});
     EXPECT_EQ(count_op(cq, "FakeQuant"), 0);
-    EXPECT_GE(count_op(cq, "CodebookQuantize"), 1);
+    EXPECT_GE(count_op(cq, "CodebookDequantize"), 1);
     EXPECT_TRUE(at::equal(run(cq, x), run(cb, x)));
     for (const auto& [name, t] : cq.initializers)
       if (name.find(".codebook_index") != std::string::npos) {
         EXPECT_EQ(t.dtype, ir::DType::UInt8) << name;
-        EXPECT_LT(exec::to_aten(t).to(at::kInt).max().item<int>(), 8) << name;
+        const std::string lv = name.substr(0, name.find(".codebook_index")) + ".codebook_levels";
+        ASSERT_TRUE(cq.initializers.count(lv)) << lv;
+        EXPECT_LT(exec::to_aten(t).to(at::kLong).max().item<int64_t>(), cq.initializers.at(lv).shape.back()) << name;
       }
     const ir::Graph reread = onnx_io::import_onnx_bytes(onnx_io::export_onnx_bytes(cq), "codebook.onnx");
     EXPECT_TRUE(at::equal(run(reread, x), run(cb, x)));
