@@ -137,6 +137,25 @@ TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {
     run_epilogue(Isa::Scalar, e, C.data(), N, M, N, ref.data(), N, 1);
     run_epilogue(Isa::Avx512Vnni, e, C.data(), N, M, N, got.data(), N, 1);
     ASSERT_EQ(got, ref) << "trial " << trial;
+    // The segmented form (a blocked conv chunk): pieces of 1-7 columns written with a one-byte gap after
+    // each, so every piece lands at its own offset; the gaps stay untouched.
+    std::vector<EpilogueSegment> seg;
+    for (int64_t c = 0; c < N;) {
+      const int64_t n = std::min<int64_t>(N - c, 1 + (c + trial) % 7);
+      seg.push_back({c, n, c + static_cast<int64_t>(seg.size())});
+      c += n;
+    }
+    const int64_t rs = N + static_cast<int64_t>(seg.size());
+    for (Isa isa : {Isa::Scalar, Isa::Avx512Vnni}) {
+      std::vector<uint8_t> out(static_cast<size_t>(M * rs), 0xEE);
+      run_epilogue_segments(isa, e, C.data(), N, M, seg.data(), static_cast<int64_t>(seg.size()), out.data(), rs);
+      for (int64_t m = 0; m < M; ++m)
+        for (size_t k = 0; k < seg.size(); ++k) {
+          for (int64_t i = 0; i < seg[k].n; ++i)
+            ASSERT_EQ(out[static_cast<size_t>(m * rs + seg[k].o + i)], ref[static_cast<size_t>(m * N + seg[k].c + i)]) << "trial " << trial;
+          ASSERT_EQ(out[static_cast<size_t>(m * rs + seg[k].o + seg[k].n)], 0xEE) << "trial " << trial;
+        }
+    }
   }
 }
 
@@ -241,5 +260,16 @@ TEST(FloatEpilogue, Avx512EqualsScalar) {
     run_epilogue(Isa::Scalar, e, C.data(), N, M, N, want.data(), N, 1);
     run_epilogue(Isa::Avx512Vnni, e, C.data(), N, M, N, got.data(), N, 1);
     ASSERT_EQ(0, std::memcmp(got.data(), want.data(), want.size() * sizeof(float))) << "trial " << trial;
+    std::vector<EpilogueSegment> seg;  // the segmented form over pieces of the same rows
+    for (int64_t c = 0; c < N;) {
+      const int64_t n = std::min<int64_t>(N - c, 1 + (c + trial) % 7);
+      seg.push_back({c, n, c});
+      c += n;
+    }
+    for (Isa isa : {Isa::Scalar, Isa::Avx512Vnni}) {
+      std::vector<float> s(want.size(), 7.f);
+      run_epilogue_segments(isa, e, C.data(), N, M, seg.data(), static_cast<int64_t>(seg.size()), s.data(), N);
+      ASSERT_EQ(0, std::memcmp(s.data(), want.data(), want.size() * sizeof(float))) << "trial " << trial;
+    }
   }
 }

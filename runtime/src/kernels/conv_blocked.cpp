@@ -186,15 +186,18 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
     const int64_t ldc = nb * kPanelCols, p0 = b0 * kPanelCols;
     GemmBlockedArgs a{bw.A.data() + m0 * bw.Kp, rows, bw.Kp, buf.data() + (n * C4 * px + p0) * 4, off.data(), nb, C.data(), ldc};
     gemm_u8s8_blocked_avx512vnni(a);
-    const Epilogue e0 = L.epilogue(m0);
+    // One segment per output row the chunk touches (its columns ow < OW), all rows in one call.
+    thread_local std::vector<EpilogueSegment> seg;
+    seg.clear();
+    const int64_t base = (n * g.M + m0) * plane_out;
     for (int64_t oh = p0 / Wq; oh < g.OH && oh * Wq < p0 + ldc; ++oh) {
       const int64_t s = std::max(p0, oh * Wq), t = std::min(p0 + ldc, oh * Wq + g.OW);
-      if (s >= t) continue;
-      const int64_t at = (n * g.M + m0) * plane_out + oh * g.OW + (s - oh * Wq);
-      Epilogue e = e0;
-      if (residual) e.residual = residual + at;
-      run_epilogue(isa, e, C.data() + (s - p0), ldc, rows, t - s, y + static_cast<size_t>(at) * esz, plane_out, 1);
+      if (s < t) seg.push_back({s - p0, t - s, oh * g.OW + (s - oh * Wq)});
     }
+    Epilogue e = L.epilogue(m0);
+    if (residual) e.residual = residual + base;
+    run_epilogue_segments(isa, e, C.data(), ldc, rows, seg.data(), static_cast<int64_t>(seg.size()), y + static_cast<size_t>(base) * esz,
+                          plane_out);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "kernels/epilogue.h"
 
+#include <cstddef>
+
 namespace qfrt {
 
 namespace {
@@ -64,6 +66,25 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
         break;
       }
     }
+  }
+}
+
+void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg,
+                           int64_t nseg, void* out, int64_t rs) {
+  if (isa == Isa::Avx512Vnni && !e.row_wzp && e.row_offset) {
+    if (e.kind == Epilogue::Float) {
+      float_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.scale, e.bias, e.residual, e.relu, static_cast<float*>(out), rs);
+      return;
+    }
+    if (e.kind == Epilogue::Quantized &&
+        requant_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.mult, e.bias_fixed, e.zp, e.lo, e.hi, static_cast<uint8_t*>(out), rs))
+      return;
+  }
+  const size_t esz = e.kind == Epilogue::Quantized ? 1 : 4;
+  for (int64_t k = 0; k < nseg; ++k) {
+    Epilogue es = e;
+    if (e.residual) es.residual = e.residual + seg[k].o;
+    run_epilogue(isa, es, C + seg[k].c, ldc, M, seg[k].n, static_cast<uint8_t*>(out) + static_cast<size_t>(seg[k].o) * esz, rs, 1);
   }
 }
 

@@ -37,6 +37,16 @@ struct Epilogue {
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs);
 
+// Output rows that split into segments (a channel-blocked conv chunk: one segment per output row of the
+// map, its wide columns dropped): C columns [c, c + n) of row m go to out + m * rs + o (units of the output
+// type; a residual is addressed the same way). One call per chunk: on 7- to 28-wide maps one call per
+// segment cost as much in setup as the work.
+struct EpilogueSegment {
+  int64_t c, n, o;
+};
+void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg,
+                           int64_t nseg, void* out, int64_t rs);
+
 // One row of the Float epilogue in AVX-512, bit-identical to the baseline loop:
 // o[i] = float(c[i] + off) * s + b (+ r[i]) (then ReLU when relu); r nullable.
 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o);
@@ -44,5 +54,11 @@ void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b
 // One row of the Quantized epilogue in AVX-512; false when it cannot (degenerate shift).
 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
                         int32_t hi, bool out_signed, void* out);
+
+// The same over M rows of segments (run_epilogue_segments), constants set up once per row.
+bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const int32_t* off,
+                         const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo, int32_t hi, uint8_t* out, int64_t rs);
+void float_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const int32_t* off,
+                       const float* s, const float* b, const float* r, bool relu, float* out, int64_t rs);
 
 }  // namespace qfrt

@@ -28,40 +28,80 @@ QF_AVX512 inline __m512i round_clamp(__m512i x, __m128i sh, __m512i half_m1, __m
 }
 }  // namespace
 
-QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
-                                  int32_t hi, bool out_signed, void* out) {
-  if (fm.shift < 1 || fm.shift > 62) return false;  // the scalar path handles the degenerate shifts
-  const __m512i voff = _mm512_set1_epi32(off), vm = _mm512_set1_epi64(fm.mult), vb = _mm512_set1_epi64(bias);
-  const __m128i sh = _mm_cvtsi32_si128(fm.shift);
-  const __m512i half_m1 = _mm512_set1_epi64((int64_t{1} << (fm.shift - 1)) - 1);
-  const __m512i vlo = _mm512_set1_epi64(int64_t{lo} - zp), vhi = _mm512_set1_epi64(int64_t{hi} - zp);
-  const __m512i vzp = _mm512_set1_epi32(zp);
-  uint8_t* o = static_cast<uint8_t*>(out);
+namespace {
+// One row's requantization constants, hoisted out of the column loop (and of the segment loop).
+struct RequantRow {
+  __m512i voff, vm, vb, half_m1, vlo, vhi, vzp;
+  __m128i sh;
+};
+QF_AVX512 inline RequantRow requant_consts(int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo, int32_t hi) {
+  return {_mm512_set1_epi32(off), _mm512_set1_epi64(fm.mult), _mm512_set1_epi64(bias),
+          _mm512_set1_epi64((int64_t{1} << (fm.shift - 1)) - 1), _mm512_set1_epi64(int64_t{lo} - zp),
+          _mm512_set1_epi64(int64_t{hi} - zp), _mm512_set1_epi32(zp), _mm_cvtsi32_si128(fm.shift)};
+}
+QF_AVX512 inline void requant_span(const RequantRow& q, const int32_t* c, int64_t n, uint8_t* o) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), voff);
+    const __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), q.voff);
     // vpmuldq multiplies the low (even) int32 of each 64-bit lane; the odd ones are shifted down first.
-    const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, vm), vb), sh, half_m1, vlo, vhi);
-    const __m512i odd = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), vm), vb), sh, half_m1, vlo, vhi);
+    const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, q.vm), q.vb), q.sh, q.half_m1, q.vlo, q.vhi);
+    const __m512i odd =
+        round_clamp(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q.vm), q.vb), q.sh, q.half_m1, q.vlo, q.vhi);
     // Both lie in [lo - zp, hi - zp]: the even lane's low dword is the value; the odd one moves up.
-    const __m512i y = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), vzp);
-    (void)out_signed;  // the bytes are the same: y already lies in the output type's range
+    // The bytes are the same signed or unsigned: y already lies in the output type's range.
+    const __m512i y = _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), q.vzp);
     _mm512_mask_cvtepi32_storeu_epi8(o + i, k, y);
   }
-  return true;
 }
 
-QF_AVX512 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o) {
-  const __m512i voff = _mm512_set1_epi32(off);
-  const __m512 vs = _mm512_set1_ps(s), vb = _mm512_set1_ps(b), zero = _mm512_setzero_ps();
+struct FloatRow {
+  __m512i voff;
+  __m512 vs, vb;
+};
+QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n, const float* r, bool relu, float* o) {
+  const __m512 zero = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
-    const __m512i acc = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), voff);
-    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), vs), vb);
+    const __m512i acc = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), f.voff);
+    __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), f.vs), f.vb);
     if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, r + i));
     if (relu) v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), zero, v);  // v > 0 ? v : 0 (NaN -> 0)
     _mm512_mask_storeu_ps(o + i, k, v);
   }
+}
+}  // namespace
+
+QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
+                                  int32_t hi, bool, void* out) {
+  if (fm.shift < 1 || fm.shift > 62) return false;  // the scalar path handles the degenerate shifts
+  requant_span(requant_consts(off, fm, bias, zp, lo, hi), c, n, static_cast<uint8_t*>(out));
+  return true;
+}
+
+QF_AVX512 bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
+                                   const int32_t* off, const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo,
+                                   int32_t hi, uint8_t* out, int64_t rs) {
+  for (int64_t m = 0; m < M; ++m)
+    if (fm[m].shift < 1 || fm[m].shift > 62) return false;
+  for (int64_t m = 0; m < M; ++m) {
+    const RequantRow q = requant_consts(off[m], fm[m], bias ? bias[m] : 0, zp, lo, hi);
+    for (int64_t k = 0; k < nseg; ++k) requant_span(q, C + m * ldc + seg[k].c, seg[k].n, out + m * rs + seg[k].o);
+  }
+  return true;
+}
+
+QF_AVX512 void float_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
+                                 const int32_t* off, const float* s, const float* b, const float* r, bool relu, float* out,
+                                 int64_t rs) {
+  for (int64_t m = 0; m < M; ++m) {
+    const FloatRow f{_mm512_set1_epi32(off[m]), _mm512_set1_ps(s[m]), _mm512_set1_ps(b ? b[m] : 0.f)};
+    for (int64_t k = 0; k < nseg; ++k)
+      float_span(f, C + m * ldc + seg[k].c, seg[k].n, r ? r + m * rs + seg[k].o : nullptr, relu, out + m * rs + seg[k].o);
+  }
+}
+
+QF_AVX512 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o) {
+  float_span({_mm512_set1_epi32(off), _mm512_set1_ps(s), _mm512_set1_ps(b)}, c, n, r, relu, o);
 }
 
 }  // namespace qfrt
