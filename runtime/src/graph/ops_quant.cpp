@@ -59,13 +59,10 @@ void quantize_linear(const Node& n, const Inputs& in, Outputs& out, Isa isa) {
     const float sc = s.data<float>()[c];
     const int32_t zp = z ? static_cast<int32_t>(z->as_int(c)) : 0;
     const float* xs = x.data<float>() + base;
-    if (t == DType::U8) {
-      uint8_t* y = out[0].data<uint8_t>() + base;
-      avx512 ? quantize_f32_avx512(xs, n, sc, zp, lo, hi, y) : quantize_f32(xs, n, sc, zp, lo, hi, y);
-    } else {
-      int8_t* y = out[0].data<int8_t>() + base;
-      avx512 ? quantize_f32_avx512(xs, n, sc, zp, lo, hi, y) : quantize_f32(xs, n, sc, zp, lo, hi, y);
-    }
+    uint8_t* y = out[0].data<uint8_t>() + base;  // one byte per value; [lo, hi] makes it uint8 or int8
+    if (avx512) quantize_f32_avx512(xs, n, sc, zp, lo, hi, y);
+    else if (t == DType::U8) quantize_f32(xs, n, sc, zp, lo, hi, y);
+    else quantize_f32(xs, n, sc, zp, lo, hi, reinterpret_cast<int8_t*>(y));
   });
 }
 

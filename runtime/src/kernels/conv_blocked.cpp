@@ -110,6 +110,43 @@ void interleave_pairs(const uint8_t* r0, const uint8_t* r1, int64_t n, uint8_t* 
     out[4 * t] = r0[2 * t], out[4 * t + 1] = r0[2 * t + 1], out[4 * t + 2] = r1[2 * t], out[4 * t + 3] = r1[2 * t + 1];
   }
 }
+// Stride-2 form: channel c's padded plane, two rows at a time (2 Wq bytes each, pad past the input), into
+// its 2x2 space-to-depth phases; the rest of the px-pixel plane is padding.
+void copy_phase_plane(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* src, uint8_t flip, uint8_t pad, int64_t px,
+                      uint8_t* plane) {
+  const int64_t Wq = pg.Wq;
+  thread_local std::vector<uint8_t> rows;
+  rows.resize(static_cast<size_t>(4 * Wq));
+  auto padded_row = [&](int64_t h, uint8_t* r) {
+    const int64_t ih = h - g.pt;
+    std::memset(r, pad, static_cast<size_t>(2 * Wq));
+    if (ih < 0 || ih >= g.H) return;
+    const uint8_t* s = src + ih * g.W;
+    for (int64_t w = 0; w < g.W; ++w) r[g.pl + w] = s[w] ^ flip;
+  };
+  for (int64_t h = 0; h < pg.Hq; ++h) {
+    padded_row(2 * h, rows.data());
+    padded_row(2 * h + 1, rows.data() + 2 * Wq);
+    interleave_pairs(rows.data(), rows.data() + 2 * Wq, Wq, plane + h * Wq * 4);
+  }
+  std::memset(plane + pg.Hq * Wq * 4, pad, static_cast<size_t>((px - pg.Hq * Wq) * 4));
+}
+
+// Stride-1 form: channels c0 .. c0 + 3 of image n interleaved row by row into one padded plane (channels
+// past C read pad_row, which the flip turns back into the pad value).
+void copy_blocked_plane(const ConvGeom& g, int64_t Wq, const uint8_t* x, int64_t n, int64_t c0, uint8_t flip, uint8_t pad,
+                        const uint8_t* pad_row, int64_t px, uint8_t* plane) {
+  std::memset(plane, pad, static_cast<size_t>(g.pt * Wq * 4));
+  const uint8_t* r[4];
+  for (int64_t h = 0; h < g.H; ++h) {
+    for (int k = 0; k < 4; ++k) r[k] = c0 + k < g.C ? x + ((n * g.C + c0 + k) * g.H + h) * g.W : pad_row;
+    uint8_t* row = plane + (g.pt + h) * Wq * 4;
+    std::memset(row, pad, static_cast<size_t>(g.pl * 4));
+    interleave4(r, g.W, flip, row + g.pl * 4);
+    std::memset(row + (g.pl + g.W) * 4, pad, static_cast<size_t>(g.pr * 4));
+  }
+  std::memset(plane + (g.pt + g.H) * Wq * 4, pad, static_cast<size_t>((px - (g.pt + g.H) * Wq) * 4));
+}
 }  // namespace
 
 void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual) {
@@ -127,40 +164,9 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> buf(static_cast<size_t>(N * C4 * px * 4));
   const std::vector<uint8_t> pad_row(static_cast<size_t>(g.W), static_cast<uint8_t>(pad ^ flip));  // flips back to pad
   run_items(N * C4, par, [&](int64_t nc) {
-    const int64_t n = nc / C4;
     uint8_t* plane = buf.data() + nc * px * 4;
-    if (pg.S == 2) {
-      // Channel c's padded plane, two rows at a time (2 Wq bytes each, pad past the input), into phases.
-      const uint8_t* src = x + (n * g.C + nc % C4) * g.H * g.W;
-      thread_local std::vector<uint8_t> rows;
-      rows.resize(static_cast<size_t>(4 * Wq));
-      auto padded_row = [&](int64_t h, uint8_t* r) {
-        const int64_t ih = h - g.pt;
-        std::memset(r, pad, static_cast<size_t>(2 * Wq));
-        if (ih < 0 || ih >= g.H) return;
-        const uint8_t* s = src + ih * g.W;
-        for (int64_t w = 0; w < g.W; ++w) r[g.pl + w] = s[w] ^ flip;
-      };
-      for (int64_t h = 0; h < pg.Hq; ++h) {
-        padded_row(2 * h, rows.data());
-        padded_row(2 * h + 1, rows.data() + 2 * Wq);
-        interleave_pairs(rows.data(), rows.data() + 2 * Wq, Wq, plane + h * Wq * 4);
-      }
-      std::memset(plane + pg.Hq * Wq * 4, pad, static_cast<size_t>((px - pg.Hq * Wq) * 4));
-      return;
-    }
-    const int64_t c0 = nc % C4 * 4;
-    std::memset(plane, pad, static_cast<size_t>(g.pt * Wq * 4));
-    const uint8_t* r[4];
-    for (int64_t h = 0; h < g.H; ++h) {
-      for (int k = 0; k < 4; ++k)
-        r[k] = c0 + k < g.C ? x + ((n * g.C + c0 + k) * g.H + h) * g.W : pad_row.data();
-      uint8_t* row = plane + (g.pt + h) * Wq * 4;
-      std::memset(row, pad, static_cast<size_t>(g.pl * 4));
-      interleave4(r, g.W, flip, row + g.pl * 4);
-      std::memset(row + (g.pl + g.W) * 4, pad, static_cast<size_t>(g.pr * 4));
-    }
-    std::memset(plane + (g.pt + g.H) * Wq * 4, pad, static_cast<size_t>((px - (g.pt + g.H) * Wq) * 4));
+    if (pg.S == 2) copy_phase_plane(g, pg, x + (nc / C4 * g.C + nc % C4) * g.H * g.W, flip, pad, px, plane);
+    else copy_blocked_plane(g, Wq, x, nc / C4, nc % C4 * 4, flip, pad, pad_row.data(), px, plane);
   });
 
   // 2. k-group q = (channel group, i, j) reads at this byte offset from the column's own pixel.
