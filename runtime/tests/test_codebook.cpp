@@ -196,3 +196,38 @@ TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
         EXPECT_NEAR(ya.data<float>()[(m * H + h) * W + w], s, 1e-4) << m << " " << h << " " << w;
       }
 }
+
+// A BatchNormalization after a Conv with codebook weights folds into the rows of levels (and the bias),
+// as it folds into int8 weight scales: no BatchNormalization op is left, and the outputs match the graph
+// run as written up to float rounding.
+TEST(Codebook, BatchNormFoldsIntoTheLevels) {
+  const int64_t M = 3, C = 2, H = 4, W = 4;
+  OnnxBuilder b;
+  b.m().add_opset_import()->set_domain("ai.qforge");
+  b.m().mutable_opset_import(1)->set_version(1);
+  b.input("x", {1, C, H, W});
+  std::vector<int> wi;
+  for (int64_t i = 0; i < M * C * 9; ++i) wi.push_back(static_cast<int>(i * 7 % 4));
+  b.int8s("widx", {M, C, 3, 3}, wi, /*is_unsigned=*/true);
+  b.floats("wlevels", {4}, {-1.f, -0.25f, 0.5f, 1.5f});  // per tensor: becomes one row per channel
+  b.floats("gamma", {M}, {0.5f, 2.f, 1.25f});
+  b.floats("beta", {M}, {0.1f, -0.2f, 0.3f});
+  b.floats("mean", {M}, {0.05f, 0.4f, -0.3f});
+  b.floats("var", {M}, {1.5f, 0.25f, 4.f});
+  b.node("CodebookDequantize", {"widx", "wlevels"}, {"w"}, "wdq")->set_domain("ai.qforge");
+  auto* conv = b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  OnnxBuilder::attr(conv, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"y"}, "bn");
+  b.output("y");
+  const std::string onnx = tmp("bn.onnx"), qfp = tmp("bn.qfp");
+  b.save(onnx);
+  pack_onnx(onnx, qfp);
+  Tensor x(DType::F32, {1, C, H, W});
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = static_cast<float>(i % 5) * 0.3f - 0.6f;
+  Model as_written(onnx, /*lower=*/false), folded(qfp);
+  EXPECT_EQ(as_written.ops().count("BatchNormalization"), 1u);
+  EXPECT_EQ(folded.ops().count("BatchNormalization"), 0u);
+  const Tensor ya = as_written.run({x})[0], yf = folded.run({x})[0];
+  ASSERT_EQ(ya.shape, yf.shape);
+  for (int64_t i = 0; i < ya.numel(); ++i) EXPECT_NEAR(yf.data<float>()[i], ya.data<float>()[i], 1e-5f) << i;
+}

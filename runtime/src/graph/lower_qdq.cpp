@@ -1,8 +1,9 @@
 // Rewrites, in this order (each keeps the graph topologically sorted and exact up to rounding;
 // runtime/README.md lists them with the same numbers):
-//  1. BatchNormalization after a Conv with DequantizeLinear'd weights folds into that Conv: its
+//  1. BatchNormalization after a Conv with DequantizeLinear'd (or codebook) weights folds into that Conv: its
 //     per-channel factor a = gamma / sqrt(var + eps) joins the weight scales (a > 0 only, so the
-//     int8 weights stay as they are) and the bias becomes a (b - mean) + beta. QAT exports keep BN.
+//     int8 weights stay as they are) or multiplies the codebook's row of levels, and the bias becomes
+//     a (b - mean) + beta. QAT exports keep BN.
 //  2. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
 //     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up,
@@ -79,6 +80,17 @@ struct Rewriter {
     if ((t != DType::U8 && t != DType::S8) || (!n.input(2).empty() && !is_const(n.input(2)))) return nullptr;
     return &n;
   }
+  // v = qf.CodebookDequantize(constant index, constant levels): levels per tensor, or rows along axis 0.
+  const Node* codebook_weights(const std::string& v) const {
+    const int p = producer(v);
+    if (p < 0) return nullptr;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    if (n.op != "qf.CodebookDequantize" || !is_const(n.input(0)) || !is_const(n.input(1))) return nullptr;
+    const Tensor &ix = *g.constant(n.input(0)), &lv = *g.constant(n.input(1));
+    if (ix.rank() < 1 || lv.dtype != DType::F32 || lv.numel() == 0) return nullptr;
+    if (lv.rank() == 2 && (n.i("axis", 0) != 0 || lv.dim(0) != ix.dim(0))) return nullptr;
+    return lv.rank() <= 2 ? &n : nullptr;
+  }
   // The single QuantizeLinear (per tensor) reading v, when that is v's only use.
   int single_q(const std::string& v) const {
     if (graph_outputs.count(v)) return -1;
@@ -113,8 +125,9 @@ struct Rewriter {
         continue;
       const Node conv = g.nodes[static_cast<size_t>(p)];
       const Node* wd = weight_dq(conv.input(1));
-      if (!wd || !weight_axis_ok(*wd, 0)) continue;
-      const Tensor& wq = *g.constant(wd->input(0));
+      const Node* cb = wd ? nullptr : codebook_weights(conv.input(1));
+      if (!(wd && weight_axis_ok(*wd, 0)) && !cb) continue;
+      const Tensor& wq = *g.constant((wd ? wd : cb)->input(0));
       const int64_t M = wq.dim(0);
       const Tensor* prm[4];
       bool ok = true;
@@ -130,24 +143,39 @@ struct Rewriter {
       }
       std::string bias;
       if (!ok || !float_bias(conv.input(2), M, bias)) continue;
-      const Node wdq = *weight_dq(conv.input(1));  // float_bias may have moved nodes
-      const Tensor &s = *g.constant(wdq.input(1)), *z = wdq.input(2).empty() ? nullptr : g.constant(wdq.input(2));
-      Tensor ns(DType::F32, {M}), nz(wq.dtype, {M}), nb(DType::F32, {M});
+      const std::string base = conv.name + ".qf_bn";
+      Tensor nb(DType::F32, {M});
       for (int64_t m = 0; m < M; ++m) {
         const double am = a[static_cast<size_t>(m)], b = bias.empty() ? 0.0 : g.constant(bias)->data<float>()[m];
-        ns.data<float>()[m] = static_cast<float>(s.data<float>()[s.numel() == 1 ? 0 : m] * am);
-        nz.bytes[static_cast<size_t>(m)] = z ? z->bytes[static_cast<size_t>(z->numel() == 1 ? 0 : m)] : 0;
         nb.data<float>()[m] = static_cast<float>((b - prm[2]->data<float>()[m]) * am + prm[1]->data<float>()[m]);
       }
-      const std::string base = conv.name + ".qf_bn";
-      g.initializers[base + "_scale"] = std::move(ns);
-      g.initializers[base + "_zero_point"] = std::move(nz);
       g.initializers[base + "_bias"] = std::move(nb);
-      Node d = wdq;
-      d.name = base + "_wdq";
-      d.inputs = {wdq.input(0), base + "_scale", base + "_zero_point"};
+      Node d = *(wd ? weight_dq(conv.input(1)) : codebook_weights(conv.input(1)));  // float_bias may have moved nodes
+      d.name = base + (wd ? "_wdq" : "_wcb");
       d.outputs = {fresh(base + "_w")};
       d.attrs["axis"].i = 0;
+      if (wd) {
+        // Per-channel weight scales s[m] * a[m]; zero points as they were.
+        const Tensor &s = *g.constant(d.input(1)), *z = d.input(2).empty() ? nullptr : g.constant(d.input(2));
+        Tensor ns(DType::F32, {M}), nz(wq.dtype, {M});
+        for (int64_t m = 0; m < M; ++m) {
+          ns.data<float>()[m] = static_cast<float>(s.data<float>()[s.numel() == 1 ? 0 : m] * a[static_cast<size_t>(m)]);
+          nz.bytes[static_cast<size_t>(m)] = z ? z->bytes[static_cast<size_t>(z->numel() == 1 ? 0 : m)] : 0;
+        }
+        g.initializers[base + "_scale"] = std::move(ns);
+        g.initializers[base + "_zero_point"] = std::move(nz);
+        d.inputs = {d.input(0), base + "_scale", base + "_zero_point"};
+      } else {
+        // Codebook weights: row m of the levels times a[m] (per-tensor levels become per-channel rows).
+        const Tensor& lv = *g.constant(d.input(1));
+        const int64_t L = lv.shape.back();
+        Tensor nl(DType::F32, {M, L});
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t l = 0; l < L; ++l)
+            nl.data<float>()[m * L + l] = static_cast<float>(lv.data<float>()[(lv.rank() == 2 ? m * L : 0) + l] * a[static_cast<size_t>(m)]);
+        g.initializers[base + "_levels"] = std::move(nl);
+        d.inputs = {d.input(0), base + "_levels"};
+      }
       Node c = conv;
       if (c.inputs.size() < 3) c.inputs.resize(3);
       c.inputs[1] = d.outputs[0];
