@@ -210,7 +210,7 @@ TEST(Codebook, BatchNormFoldsIntoTheLevels) {
   for (int64_t i = 0; i < M * C * 9; ++i) wi.push_back(static_cast<int>(i * 7 % 4));
   b.int8s("widx", {M, C, 3, 3}, wi, /*is_unsigned=*/true);
   b.floats("wlevels", {4}, {-1.f, -0.25f, 0.5f, 1.5f});  // per tensor: becomes one row per channel
-  b.floats("gamma", {M}, {0.5f, 2.f, 1.25f});
+  b.floats("gamma", {M}, {0.5f, -2.f, 1.25f});  // a negative gamma flips that channel's levels
   b.floats("beta", {M}, {0.1f, -0.2f, 0.3f});
   b.floats("mean", {M}, {0.05f, 0.4f, -0.3f});
   b.floats("var", {M}, {1.5f, 0.25f, 4.f});

@@ -2,8 +2,8 @@
 // runtime/README.md lists them with the same numbers):
 //  1. BatchNormalization after a Conv with DequantizeLinear'd (or codebook) weights folds into that Conv: its
 //     per-channel factor a = gamma / sqrt(var + eps) joins the weight scales (a > 0 only, so the
-//     int8 weights stay as they are) or multiplies the codebook's row of levels, and the bias becomes
-//     a (b - mean) + beta. QAT exports keep BN.
+//     int8 weights stay as they are) or multiplies the codebook's row of levels (any sign), and the bias
+//     becomes a (b - mean) + beta. QAT exports keep BN.
 //  2. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
 //     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up,
@@ -139,7 +139,8 @@ struct Rewriter {
       std::vector<double> a(static_cast<size_t>(M));
       for (int64_t m = 0; m < M; ++m) {
         a[static_cast<size_t>(m)] = prm[0]->data<float>()[m] / std::sqrt(static_cast<double>(prm[3]->data<float>()[m]) + bn.f("epsilon", 1e-5f));
-        ok &= a[static_cast<size_t>(m)] > 0 && std::isfinite(a[static_cast<size_t>(m)]);
+        // A weight scale must stay positive; a row of levels may flip sign (a negative gamma).
+        ok &= std::isfinite(a[static_cast<size_t>(m)]) && (cb || a[static_cast<size_t>(m)] > 0);
       }
       std::string bias;
       if (!ok || !float_bias(conv.input(2), M, bias)) continue;
