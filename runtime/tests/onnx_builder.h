@@ -16,7 +16,12 @@ class OnnxBuilder {
     m_.add_opset_import()->set_version(13);
   }
   onnx::GraphProto& g() { return *m_.mutable_graph(); }
-  onnx::ModelProto& m() { return m_; }
+  // A custom operator domain's opset (qforge's own ops: import_domain("ai.qforge", 1)).
+  void import_domain(const std::string& domain, int64_t version) {
+    auto* o = m_.add_opset_import();
+    o->set_domain(domain);
+    o->set_version(version);
+  }
 
   void input(const std::string& name, std::vector<int64_t> shape) { value(g().add_input(), name, shape); }
   void output(const std::string& name) { value(g().add_output(), name, {}); }

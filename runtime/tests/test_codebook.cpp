@@ -114,8 +114,7 @@ TEST(Codebook, IndicesRoundTripAtEveryWidth) {
 TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
   const int64_t M = 3, C = 2, H = 5, W = 5;
   OnnxBuilder b;
-  b.m().add_opset_import()->set_domain("ai.qforge");
-  b.m().mutable_opset_import(1)->set_version(1);
+  b.import_domain("ai.qforge", 1);
   b.input("x", {1, C, H, W});
   b.floats("thr", {3}, {0.f, 0.6f, 1.4f});
   b.floats("alevels", {4}, {0.f, 0.4f, 0.9f, 2.f});
@@ -203,8 +202,7 @@ TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
 TEST(Codebook, BatchNormFoldsIntoTheLevels) {
   const int64_t M = 3, C = 2, H = 4, W = 4;
   OnnxBuilder b;
-  b.m().add_opset_import()->set_domain("ai.qforge");
-  b.m().mutable_opset_import(1)->set_version(1);
+  b.import_domain("ai.qforge", 1);
   b.input("x", {1, C, H, W});
   std::vector<int> wi;
   for (int64_t i = 0; i < M * C * 9; ++i) wi.push_back(static_cast<int>(i * 7 % 4));
