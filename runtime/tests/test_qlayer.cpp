@@ -161,7 +161,7 @@ TEST(QConv, SmallMapsSplitAcrossThreads) {
 
 // Stride-1 layers whose dropped columns are at most 1/4 take the channel-blocked path on VNNI CPUs:
 // channel counts that are not multiples of 4, dilation, 5x5, both input types, every epilogue, batch 2
-// (1x1 layers keep the packed panel), stride 2 at 5x5 and 7x7.
+// (1x1 layers keep the packed panel), stride 2 at 3x3, 5x5 and 7x7.
 TEST(QConv, ChannelBlockedPathEqualsTheReference) {
   blocked_runs = 0;
   check_case({5, 12, 20, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 17);
@@ -171,7 +171,14 @@ TEST(QConv, ChannelBlockedPathEqualsTheReference) {
   // Stride 2 with 7x7 and 5x5 kernels: the 2x2 phase form (odd padded sizes included).
   check_case({3, 40, 40, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, false, false, Epilogue::Float}, 2, 21);
   check_case({5, 21, 27, 9, 1, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, true, false, Epilogue::Quantized}, 1, 22);
-  if (cpu_supports(Isa::Avx512Vnni)) EXPECT_EQ(blocked_runs, 6);
+  // Stride 2 with 3x3 kernels: the channel form (4 phase planes per channel group), ResNet's downsampling
+  // shape, and odd sizes with asymmetric pads and a channel count that leaves a group part-filled.
+  check_case({16, 28, 28, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 2, 23);
+  check_case({7, 15, 13, 9, 1, 3, 3, 2, 2, 1, 1, 1, 0, 2, 1, true, false, Epilogue::Float}, 1, 24);
+  // Rows wider than 64 bytes: the copy without VBMI byte permutes (blocked_input.cpp), at both strides.
+  check_case({6, 5, 70, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 25);
+  check_case({5, 7, 67, 8, 1, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, false, false, Epilogue::Quantized}, 1, 26);
+  if (cpu_supports(Isa::Avx512Vnni)) EXPECT_EQ(blocked_runs, 10);
 }
 
 TEST(QGemm, MatchesReferenceOnAllIsas) {

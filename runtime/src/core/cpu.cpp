@@ -49,6 +49,11 @@ bool cpu_supports(Isa isa) {
   return false;
 }
 
+bool cpu_has_avx512vbmi() {
+  static const bool ok = cpu_supports(Isa::Avx512Vnni) && __builtin_cpu_supports("avx512vbmi");
+  return ok;
+}
+
 Isa active_isa() {
   int v = g_isa.load();
   if (v < 0) {

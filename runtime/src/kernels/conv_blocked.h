@@ -7,9 +7,12 @@
 // (gemm_u8s8_blocked_avx512vnni). It replaces im2col's kh*kw-fold copy and interleave with one
 // pass over the input, at the price of the dropped columns: chosen for kernels larger than 1x1 where
 // those are at most 1/4.
-// A stride-2 conv with a 5x5 or larger kernel (a ResNet stem) runs the same way on 2x2 space-to-depth
-// planes: output (oh, ow) reads phase (i % 2, j % 2) of channel c at (oh + i / 2, ow + j / 2), so it is a
-// stride-1 conv with kernel ceil(kh/2) x ceil(kw/2) whose 4-byte groups are one channel's 4 phases.
+// A stride-2 conv runs the same way on 2x2 space-to-depth phases: output (oh, ow) reads phase
+// (i % 2, j % 2) of the padded input at (oh + i / 2, ow + j / 2). Two forms of the 4-byte group:
+//  - channel form (3x3, and whenever channels fill their groups better): 4 channels, as at stride 1,
+//    with 4 phase planes per channel group; no extra MACs;
+//  - phase-byte form (a 7x7 / 5x5 stem on 3 channels): one channel's 4 phases, a stride-1 conv with
+//    kernel ceil(kh/2) x ceil(kw/2) -- 1.31x the MACs at 7x7, but 3 channels would waste 1/4 of a group.
 #pragma once
 #include <cstdint>
 
@@ -19,7 +22,7 @@
 namespace qfrt {
 
 // Weights reordered for the blocked form ([M][C4 * kh * kw * 4], k-group q = (channel group, i, j),
-// channels past Cg zero; with stride 2, the phase form) when the layer is a plain int8 GEMM with
+// channels past Cg zero; in the phase-byte form, q = (channel, i / 2, j / 2)) when the layer is a plain int8 GEMM with
 // symmetric weights; otherwise the layer is left as it is. Cg, kh, kw: the weight's dims 1-3; stride:
 // the conv's (when both strides are equal; the path runs only for the stride it was prepared for).
 void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t stride = 1);

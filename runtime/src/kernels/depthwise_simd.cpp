@@ -12,20 +12,12 @@
 namespace qfrt {
 
 namespace {
-bool vbmi_cpu() {
-  static const bool ok = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
-  }();
-  return ok;
-}
-
 constexpr int64_t kVbmiMaxGroups = 2;  // kernel widths up to 8
 }  // namespace
 
 // Every byte one 16-pixel step reads lies within one 64-byte load from the row's first tap.
 bool depthwise_vbmi_supported(const DwGeom& g) {
-  return vbmi_cpu() && g.kw <= 4 * kVbmiMaxGroups && g.kh <= 64 && 15 * g.sw + (g.kw - 1) * g.dw <= 63;
+  return cpu_has_avx512vbmi() && g.kw <= 4 * kVbmiMaxGroups && g.kh <= 64 && 15 * g.sw + (g.kw - 1) * g.dw <= 63;
 }
 
 __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"))) void depthwise_avx512vbmi(const uint8_t* xp, const int8_t* w,

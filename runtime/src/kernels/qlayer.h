@@ -36,7 +36,8 @@ struct QOutput {
 
 // Weights of a conv for the channel-blocked path (conv_blocked.h); kh == 0: not prepared.
 struct BlockedWeights {
-  int64_t phase = 1;                       // 1: stride 1; 2: stride 2 as a stride-1 conv on 2x2 phases
+  int64_t stride = 1;                      // the conv's stride (both axes) the path was prepared for
+  bool phase_bytes = false;                // stride 2: a channel's 2x2 phases fill the 4-byte group
   int64_t orig_kh = 0, orig_kw = 0;        // the layer's kernel
   int64_t C4 = 0, kh = 0, kw = 0, Kp = 0;  // the GEMM's: channel groups, kernel, Kp = C4 * kh * kw * 4
   std::vector<int8_t> A;                   // [M][Kp]
