@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "graph/lower_qdq.h"
 #include "graph/model.h"
 #include "onnx_builder.h"
 #include "test_util.h"
@@ -110,6 +111,25 @@ TEST(Lowering, QdqPatternsBecomeIntegerOps) {
   EXPECT_EQ(ops["qf.QGemm"], 1);
   EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
   EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Add"], 0);  // conv3 + Add fused
+  EXPECT_EQ(ops["QuantizeLinear"], 1);     // the input's; a3's runs in conv3's epilogue (rewrite 8)
+}
+
+// Rewrite 8 (at load): the QuantizeLinear after conv3 becomes conv3's second output. The graph lowered
+// without it must give the same bytes on every ISA.
+TEST(Lowering, QuantizeAfterAFloatConvRunsInItsEpilogueWithTheSameBytes) {
+  const std::string p = build((std::filesystem::temp_directory_path() / "qforge_rt_lowering3.onnx").string());
+  Graph g = load_onnx(p);
+  lower_qdq(g);
+  const int64_t q_unfused = op_histogram(g)["QuantizeLinear"];
+  for (qfrt::Isa isa : qfrt_test::all_isas()) {
+    qfrt_test::IsaScope scope(isa);
+    Model fused(p), unfused(g, /*lower=*/false);
+    EXPECT_EQ(fused.ops()["QuantizeLinear"], q_unfused - 1);
+    for (uint32_t seed = 0; seed < 5; ++seed) {
+      const Tensor x = input(seed);
+      EXPECT_EQ(fused.run({x})[0].bytes, unfused.run({x})[0].bytes) << isa_name(isa) << " seed " << seed;
+    }
+  }
 }
 
 TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {

@@ -19,6 +19,9 @@
 //  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
 //  7. DQ (and qf.CodebookDequantize) of constants is folded into float initializers; dead nodes are removed.
+// At load only (fuse_output_quantize; not stored in a .qfp, so files stay as they were):
+//  8. qf.QConvToFloat -> QuantizeLinear (per tensor) becomes a second output of the conv, written by its float
+//     epilogue from the same floats: one pass instead of a float write and a read back.
 #include "graph/lower_qdq.h"
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 
 #include "core/error.h"
 #include "graph/codebook.h"
+#include "graph/qparams.h"
 
 namespace qfrt {
 
@@ -499,6 +503,29 @@ struct Rewriter {
     }
   }
 
+  void fuse_output_quantize() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      Node& c = g.nodes[i];
+      if (c.op != "qf.QConvToFloat" || c.outputs.size() != 1 || c.inputs.size() > 8) continue;
+      for (int k : consumers(c.outputs[0])) {
+        const Node q = g.nodes[static_cast<size_t>(k)];
+        if (q.op != "QuantizeLinear" || q.inputs[0] != c.outputs[0] || q.outputs.size() != 1) continue;
+        const Tensor* s = g.constant(q.input(1));
+        const Tensor* z = q.input(2).empty() ? nullptr : g.constant(q.input(2));
+        if (!s || s->dtype != DType::F32 || s->numel() != 1 || !(s->data<float>()[0] > 0) || !std::isfinite(s->data<float>()[0])) continue;
+        if (!q.input(2).empty() && (!z || !is_quantized_type(z->dtype) || z->numel() != 1)) continue;
+        c.inputs.resize(8);
+        c.inputs.push_back(q.input(1));
+        c.inputs.push_back(q.input(2));
+        c.outputs.push_back(q.outputs[0]);
+        for (const char* a : {"lo", "hi"})
+          if (q.has(std::string("qf_") + a)) c.attrs[std::string("qf_q_") + a] = q.attrs.at(std::string("qf_") + a);
+        g.nodes.erase(g.nodes.begin() + k);  // k > i: a reader comes after its producer
+        break;
+      }
+    }
+  }
+
   void remove_dead() {
     for (bool changed = true; changed;) {
       changed = false;
@@ -520,6 +547,8 @@ struct Rewriter {
   }
 };
 }  // namespace
+
+void fuse_output_quantize(Graph& g) { Rewriter(g).fuse_output_quantize(); }
 
 void fold_constant_dequantize(Graph& g) {
   Rewriter r(g);

@@ -16,6 +16,17 @@ namespace qfrt {
 // A .qfp holds a graph that is lowered already (Graph::lowered); an ONNX file is lowered when asked.
 Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? read_qfp(path) : load_onnx(path), lower) {}
 
+namespace {
+// QFORGE_RT_FUSE_Q=0 keeps QuantizeLinear after a float-output conv as its own pass (A/B checks).
+bool fused_quantize_off() {
+  static const bool off = [] {
+    const char* e = std::getenv("QFORGE_RT_FUSE_Q");
+    return e && std::string(e) == "0";
+  }();
+  return off;
+}
+}  // namespace
+
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
     // QFORGE_RT_CODEBOOK=int8: codebook layers move onto int8 grids before lowering (a .qfp's lowering
@@ -23,6 +34,7 @@ Model::Model(Graph g, bool lower) : g_(std::move(g)) {
     const bool regrid = lower && codebooks_on_int8_from_env() && codebooks_to_int8(g_) > 0;
     if (lower && (!g_.lowered || regrid)) lower_qdq(g_, !g_.lowered);
     if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
+    if (lower && !fused_quantize_off()) fuse_output_quantize(g_);
     annotate_widths(g_);
     compile();
   } catch (const Error& e) {

@@ -1,7 +1,10 @@
 // Quantized ops: QuantizeLinear, DequantizeLinear, QLinearConv, ConvInteger, QLinearMatMul,
 // MatMulInteger, and the nodes lower_qdq.cpp makes from QDQ patterns:
-//   qf.QConvToFloat(x, xs, xz, w, ws, wz, B, [R])     integer conv, float output (s_x s_w acc + B),
-//                                                     plus R and a ReLU (qf_relu) when fused
+//   qf.QConvToFloat(x, xs, xz, w, ws, wz, B, [R], [qs, qz])
+//                                                     integer conv, float output (s_x s_w acc + B),
+//                                                     plus R and a ReLU (qf_relu) when fused; with a
+//                                                     second output, that output quantized by (qs, qz)
+//                                                     and clamped to qf_q_lo / qf_q_hi (a fused QuantizeLinear)
 //   qf.QGemm(x, xs, xz, w[N][K], ws, wz, ys, yz, B)    integer Gemm/MatMul; ys "" -> float output
 //   qf.QAdd(a, as, az, b, bs, bz, ys, yz)              Add of two dequantized tensors, requantized
 // QLinearConv / qf.QGemm may carry qf_lo / qf_hi (a fused Relu / Clip) and a float bias B.
@@ -157,7 +160,12 @@ class QConvOp : public Op {
     const Tensor* r = form_ == ToFloat ? opt(in, 7) : nullptr;
     if (r && (r->dtype != DType::F32 || r->shape != out[0].shape))
       fail(n_.label() + ": the residual input must be float32 of shape " + shape_str(out[0].shape) + ", got " + shape_str(r->shape));
-    qconv_run(isa, layer_, geom, N, x.bytes.data(), out[0].bytes.data(), r ? r->data<float>() : nullptr);
+    uint8_t* yq = nullptr;
+    if (layer_.out.fused_q) {
+      out[1] = Tensor(layer_.out.q_lo < 0 ? DType::S8 : DType::U8, out[0].shape);
+      yq = out[1].bytes.data();
+    }
+    qconv_run(isa, layer_, geom, N, x.bytes.data(), out[0].bytes.data(), r ? r->data<float>() : nullptr, yq);
   }
 
  private:
@@ -199,6 +207,12 @@ class QConvOp : public Op {
         qo.kind = Epilogue::Float;
         qo.relu = n_.i("qf_relu", 0) != 0;
         read_bias(n_, opt(in, 6), M, bi, bf);
+        if (n_.outputs.size() > 1 && !n_.outputs[1].empty()) {
+          const QParam q = scalar_qparam(n_, in, 8, 9, DType::U8);
+          qo.fused_q = true;
+          qo.q_scale = static_cast<float>(q.scale), qo.q_zp = q.zp;
+          output_clamp(n_, q.dtype, qo.q_lo, qo.q_hi, "qf_q_");
+        }
       }
     }
     QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));

@@ -68,11 +68,11 @@ QWeights make_qweights(const Node& n, const Tensor& w, int64_t M, int64_t K, boo
   return r;
 }
 
-void output_clamp(const Node& n, DType t, int32_t& lo, int32_t& hi) {
+void output_clamp(const Node& n, DType t, int32_t& lo, int32_t& hi, const std::string& prefix) {
   lo = t == DType::S8 ? -128 : 0;
   hi = t == DType::S8 ? 127 : 255;
-  lo = static_cast<int32_t>(std::max<int64_t>(lo, n.i("qf_lo", lo)));
-  hi = static_cast<int32_t>(std::min<int64_t>(hi, n.i("qf_hi", hi)));
+  lo = static_cast<int32_t>(std::max<int64_t>(lo, n.i(prefix + "lo", lo)));
+  hi = static_cast<int32_t>(std::min<int64_t>(hi, n.i(prefix + "hi", hi)));
   if (lo > hi) fail(n.label() + ": empty output range");
 }
 

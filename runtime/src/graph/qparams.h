@@ -28,8 +28,9 @@ QParamVec channel_qparams(const Node& n, const Tensor* scale, const Tensor* zp, 
 // Weights w (uint8 or int8) viewed as rows [M][K] (transpose: w is [K][M] instead), with parameters.
 QWeights make_qweights(const Node& n, const Tensor& w, int64_t M, int64_t K, bool transpose, const QParamVec& q);
 
-// Output clamp of a QuantizeLinear-like node: the type's range, narrowed by qf_lo / qf_hi.
-void output_clamp(const Node& n, DType t, int32_t& lo, int32_t& hi);
+// Output clamp of a QuantizeLinear-like node: the type's range, narrowed by qf_lo / qf_hi (prefix "qf_";
+// a fused QuantizeLinear's clamp on qf.QConvToFloat is qf_q_lo / qf_q_hi).
+void output_clamp(const Node& n, DType t, int32_t& lo, int32_t& hi, const std::string& prefix = "qf_");
 bool is_quantized_type(DType t);
 
 }  // namespace qfrt

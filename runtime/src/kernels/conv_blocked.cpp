@@ -69,7 +69,8 @@ bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g) {
   return (Wq - g.OW) * 4 <= Wq;
 }
 
-void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual) {
+void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual,
+                      uint8_t* yq) {
   const BlockedWeights& bw = L.blocked;
   const PhaseGeom pg = phase_geom(bw, g);
   const int64_t C4 = bw.C4, Wq = pg.Wq;
@@ -119,6 +120,7 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
     }
     Epilogue e = L.epilogue(m0);
     if (residual) e.residual = residual + base;
+    if (yq) e.qout = yq + base;
     run_epilogue_segments(isa, e, C.data(), ldc, rows, seg.data(), static_cast<int64_t>(seg.size()), y + static_cast<size_t>(base) * esz,
                           plane_out);
   });

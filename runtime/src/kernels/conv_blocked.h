@@ -30,7 +30,8 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
 // Whether qconv_run takes the blocked path for this geometry. QFORGE_RT_BLOCKED=0 turns it off.
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g);
 
-// qconv_run's contract (y [N][M][OH][OW], optional float residual) on the blocked path.
-void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y, const float* residual);
+// qconv_run's contract (y [N][M][OH][OW], optional float residual and quantized copy yq) on the blocked path.
+void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y, const float* residual,
+                      uint8_t* yq);
 
 }  // namespace qfrt

@@ -2,6 +2,8 @@
 
 #include <cstddef>
 
+#include "kernels/quantize.h"
+
 namespace qfrt {
 
 namespace {
@@ -19,6 +21,12 @@ void float_row_t(const int32_t* c, int64_t n, int32_t off, float s, float b, con
 void float_row(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o) {
   if (r) relu ? float_row_t<true, true>(c, n, off, s, b, r, o) : float_row_t<true, false>(c, n, off, s, b, r, o);
   else relu ? float_row_t<false, true>(c, n, off, s, b, r, o) : float_row_t<false, false>(c, n, off, s, b, r, o);
+}
+
+// The fused QuantizeLinear of n floats (Epilogue::qout), in the output type [q_lo, q_hi] implies.
+void quantize_to(const Epilogue& e, const float* v, int64_t n, uint8_t* q) {
+  if (e.q_lo < 0) quantize_f32(v, n, e.q_scale, e.q_zp, e.q_lo, e.q_hi, reinterpret_cast<int8_t*>(q));
+  else quantize_f32(v, n, e.q_scale, e.q_zp, e.q_lo, e.q_hi, q);
 }
 }  // namespace
 
@@ -53,15 +61,21 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
       case Epilogue::Float: {
         float* o = static_cast<float*>(out) + m * rs;
         const float* r = e.residual ? e.residual + m * rs : nullptr;
+        uint8_t* qo = e.qout ? e.qout + m * rs : nullptr;
         if (cs == 1 && !wzp) {
-          if (isa == Isa::Avx512Vnni) float_row_avx512(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
-          else float_row(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
+          if (isa == Isa::Avx512Vnni) {
+            float_row_avx512(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o, e, qo);
+            break;
+          }
+          float_row(c, N, off, e.scale[m], e.bias ? e.bias[m] : 0.f, r, e.relu, o);
+          if (qo) quantize_to(e, o, N, qo);
           break;
         }
         for (int64_t n = 0; n < N; ++n) {
           float v = static_cast<float>(c[n] + off - (wzp ? wzp * e.colsum[n] : 0)) * e.scale[m] + (e.bias ? e.bias[m] : 0.f);
           if (r) v += r[n * cs];
           o[n * cs] = e.relu && !(v > 0) ? 0.f : v;
+          if (qo) quantize_to(e, o + n * cs, 1, qo + n * cs);
         }
         break;
       }
@@ -73,7 +87,7 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
                            int64_t nseg, void* out, int64_t rs) {
   if (isa == Isa::Avx512Vnni && !e.row_wzp && e.row_offset) {
     if (e.kind == Epilogue::Float) {
-      float_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.scale, e.bias, e.residual, e.relu, static_cast<float*>(out), rs);
+      float_rows_avx512(e, C, ldc, M, seg, nseg, static_cast<float*>(out), rs);
       return;
     }
     if (e.kind == Epilogue::Quantized &&
@@ -84,6 +98,7 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
   for (int64_t k = 0; k < nseg; ++k) {
     Epilogue es = e;
     if (e.residual) es.residual = e.residual + seg[k].o;
+    if (e.qout) es.qout = e.qout + seg[k].o;
     run_epilogue(isa, es, C + seg[k].c, ldc, M, seg[k].n, static_cast<uint8_t*>(out) + static_cast<size_t>(seg[k].o) * esz, rs, 1);
   }
 }

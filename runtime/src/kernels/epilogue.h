@@ -28,6 +28,12 @@ struct Epilogue {
   const float* bias = nullptr;   // [M] or null
   const float* residual = nullptr;  // or a tensor added to the output (same addressing), then
   bool relu = false;                // an optional ReLU: a residual block's Add -> Relu, fused
+  // Float, optional: the QuantizeLinear that reads the output, fused (one pass instead of two over a
+  // float tensor): q = clamp(round_half_even(v / q_scale) + q_zp, q_lo, q_hi), one byte per value at
+  // qout with the output's addressing (quantize.h's arithmetic).
+  uint8_t* qout = nullptr;
+  float q_scale = 1;
+  int32_t q_zp = 0, q_lo = 0, q_hi = 255;
 };
 
 // Rows [0, M) and columns [0, N) of C (leading dimension ldc) to out, element (m, n) at
@@ -48,8 +54,10 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
                            int64_t nseg, void* out, int64_t rs);
 
 // One row of the Float epilogue in AVX-512, bit-identical to the baseline loop:
-// o[i] = float(c[i] + off) * s + b (+ r[i]) (then ReLU when relu); r nullable.
-void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o);
+// o[i] = float(c[i] + off) * s + b (+ r[i]) (then ReLU when relu); r nullable; e's fused quantized output
+// (when e.qout) at qo.
+void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o,
+                      const Epilogue& e, uint8_t* qo);
 
 // One row of the Quantized epilogue in AVX-512; false when it cannot (degenerate shift).
 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
@@ -58,7 +66,7 @@ bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplie
 // The same over M rows of segments (run_epilogue_segments), constants set up once per row.
 bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const int32_t* off,
                          const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo, int32_t hi, uint8_t* out, int64_t rs);
-void float_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const int32_t* off,
-                       const float* s, const float* b, const float* r, bool relu, float* out, int64_t rs);
+void float_rows_avx512(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
+                       float* out, int64_t rs);
 
 }  // namespace qfrt

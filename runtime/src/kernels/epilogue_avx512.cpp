@@ -9,8 +9,9 @@
 #include <immintrin.h>
 
 #include "kernels/epilogue.h"
+#include "kernels/quantize_avx512.h"
 
-#define QF_AVX512 __attribute__((target("avx512f,avx512bw")))
+#define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 namespace qfrt {
 
@@ -58,7 +59,9 @@ struct FloatRow {
   __m512i voff;
   __m512 vs, vb;
 };
-QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n, const float* r, bool relu, float* o) {
+// q, qo: the fused QuantizeLinear (null when none).
+QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n, const float* r, bool relu, float* o,
+                                 const QuantizeConsts* q, uint8_t* qo) {
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
@@ -67,6 +70,7 @@ QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n,
     if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, r + i));
     if (relu) v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), zero, v);  // v > 0 ? v : 0 (NaN -> 0)
     _mm512_mask_storeu_ps(o + i, k, v);
+    if (qo) quantize16(*q, v, k, qo + i);
   }
 }
 }  // namespace
@@ -90,18 +94,23 @@ QF_AVX512 bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, con
   return true;
 }
 
-QF_AVX512 void float_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
-                                 const int32_t* off, const float* s, const float* b, const float* r, bool relu, float* out,
-                                 int64_t rs) {
+QF_AVX512 void float_rows_avx512(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
+                                 float* out, int64_t rs) {
+  const QuantizeConsts q = quantize_consts(e.q_scale, e.q_zp, e.q_lo, e.q_hi);
   for (int64_t m = 0; m < M; ++m) {
-    const FloatRow f{_mm512_set1_epi32(off[m]), _mm512_set1_ps(s[m]), _mm512_set1_ps(b ? b[m] : 0.f)};
-    for (int64_t k = 0; k < nseg; ++k)
-      float_span(f, C + m * ldc + seg[k].c, seg[k].n, r ? r + m * rs + seg[k].o : nullptr, relu, out + m * rs + seg[k].o);
+    const FloatRow f{_mm512_set1_epi32(e.row_offset[m]), _mm512_set1_ps(e.scale[m]), _mm512_set1_ps(e.bias ? e.bias[m] : 0.f)};
+    for (int64_t k = 0; k < nseg; ++k) {
+      const int64_t o = m * rs + seg[k].o;
+      float_span(f, C + m * ldc + seg[k].c, seg[k].n, e.residual ? e.residual + o : nullptr, e.relu, out + o, &q,
+                 e.qout ? e.qout + o : nullptr);
+    }
   }
 }
 
-QF_AVX512 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o) {
-  float_span({_mm512_set1_epi32(off), _mm512_set1_ps(s), _mm512_set1_ps(b)}, c, n, r, relu, o);
+QF_AVX512 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o,
+                                const Epilogue& e, uint8_t* qo) {
+  const QuantizeConsts q = quantize_consts(e.q_scale, e.q_zp, e.q_lo, e.q_hi);
+  float_span({_mm512_set1_epi32(off), _mm512_set1_ps(s), _mm512_set1_ps(b)}, c, n, r, relu, o, &q, qo);
 }
 
 }  // namespace qfrt

@@ -68,6 +68,7 @@ Epilogue QLayer::epilogue(int64_t m0) const {
   if (out.kind == Epilogue::Float) {
     e.scale = fscale.data() + m0;
     e.bias = fbias.empty() ? nullptr : fbias.data() + m0;
+    e.q_scale = out.q_scale, e.q_zp = out.q_zp, e.q_lo = out.q_lo, e.q_hi = out.q_hi;  // used when the caller sets qout
   }
   return e;
 }
@@ -180,7 +181,8 @@ bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_l
 }
 
 namespace {
-void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y, const float* residual) {
+void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, uint8_t* y, const float* residual,
+                   uint8_t* yq) {
   const size_t esz = L.out.elem_size();
   DwGeom d;
   d.Hp = g.H + g.pt + g.pb;
@@ -214,18 +216,21 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
     depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
     Epilogue e = L.epilogue(c);
     if (residual) e.residual = residual + nc * g.OH * g.OW;
+    if (yq) e.qout = yq + nc * g.OH * g.OW;
     run_epilogue(isa, e, s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
   };
   run_items(N * g.C, par, plane);
 }
 }  // namespace
 
-void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual) {
+void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual,
+               uint8_t* yq) {
   if (residual && L.out.kind != Epilogue::Float) fail("a residual input needs a float output");
+  if (yq && !(L.out.kind == Epilogue::Float && L.out.fused_q)) fail("a quantized second output needs a float output with fused_q");
   uint8_t* y = static_cast<uint8_t*>(yv);
   if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
-  if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y, residual);
-  if (blocked_conv_fits(isa, L, g)) return blocked_conv_run(isa, L, g, N, x, y, residual);
+  if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y, residual, yq);
+  if (blocked_conv_fits(isa, L, g)) return blocked_conv_run(isa, L, g, N, x, y, residual, yq);
   const size_t esz = L.out.elem_size();
   // Padding once, up front, turns every im2col row into plain copies (pack_panel.cpp's fast path).
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> padded;
@@ -263,6 +268,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     Epilogue e = L.epilogue(m0);
     e.colsum = s.colsum.data();
     if (residual) e.residual = residual + (n * g.M + m0) * ncols + col0;
+    if (yq) e.qout = yq + (n * g.M + m0) * ncols + col0;
     run_epilogue(isa, e, s.C.data(), nb * kPanelCols, rows, cols, y + static_cast<size_t>((n * g.M + m0) * ncols + col0) * esz,
                  ncols, 1);
   };

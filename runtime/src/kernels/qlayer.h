@@ -31,6 +31,10 @@ struct QOutput {
   int32_t zp = 0, lo = 0, hi = 255;         // Quantized, in the output type's range
   bool is_signed = false;                   // Quantized: int8 output
   bool relu = false;                        // Float: ReLU after the (optional) residual
+  // Float: a second, quantized output (a fused QuantizeLinear; Epilogue::qout): scale, zero point, clamp.
+  bool fused_q = false;
+  float q_scale = 1;
+  int32_t q_zp = 0, q_lo = 0, q_hi = 255;
   size_t elem_size() const { return kind == Epilogue::Quantized ? 1 : 4; }
 };
 
@@ -86,8 +90,9 @@ bool enable_sign_select(QLayer& L, bool binary);
 // group == C == M and weight zero points are 0, the channel-blocked GEMM where blocked_conv_fits
 // (conv_blocked.h), else im2col panels and the GEMM. Both cores.
 // residual (Float output only, nullable): a float tensor of y's shape added before the ReLU.
+// yq (Float output with out.fused_q only, nullable): y quantized, one byte per value.
 void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y,
-               const float* residual = nullptr);
+               const float* residual = nullptr, uint8_t* yq = nullptr);
 
 // y [rows][M] = x [rows][K] times the layer's weights (rows of x are the GEMM's columns).
 void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y);
