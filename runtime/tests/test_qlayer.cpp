@@ -157,6 +157,8 @@ TEST(QConv, SmallMapsSplitAcrossThreads) {
   check_case({64, 4, 4, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Float}, 1, 14);
   check_case({64, 4, 4, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 15);
   check_case({64, 7, 7, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 16);
+  // The VNNI path splits layers only from 2^21 MACs (work_split.h): a 4x4 map with enough channels.
+  check_case({256, 4, 4, 200, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 27);
 }
 
 // Stride-1 layers whose dropped columns are at most 1/4 take the channel-blocked path on VNNI CPUs:

@@ -79,7 +79,7 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
   const int64_t reach = pg.shift(pg.kh - 1, pg.kw - 1);
   const int64_t px = std::max(pg.Hq * Wq, nblocks * kPanelCols + reach);
   const uint8_t flip = L.in.is_signed ? 0x80 : 0, pad = L.pad_u8;
-  const bool par = N * g.OH * g.OW * g.M * g.K() > kParallelMacs;
+  const bool par = N * g.OH * g.OW * g.M * g.K() > parallel_macs(isa);
 
   // 1. The blocked input: [N][C4][P][px][4], padding and channels past C as the zero point.
   const int64_t P = pg.P;

@@ -248,7 +248,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     x = padded.data();
   }
   const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols, Mg = g.Mg();
-  const bool par = N * ncols * g.M * g.K() > kParallelMacs;
+  const bool par = N * ncols * g.M * g.K() > parallel_macs(isa);
   const Split sp = split_work(N * g.group, nblocks, Mg, par);
   const int64_t items = N * g.group * sp.chunks * sp.mparts;
   auto item = [&](int64_t it) {
@@ -279,7 +279,7 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
   uint8_t* y = static_cast<uint8_t*>(yv);
   const size_t esz = L.out.elem_size();
   const int64_t nblocks = (rows + kPanelCols - 1) / kPanelCols, chunks = (nblocks + kChunkBlocks - 1) / kChunkBlocks;
-  const bool par = rows * L.M * L.K > kParallelMacs;
+  const bool par = rows * L.M * L.K > parallel_macs(isa);
   auto chunk = [&](int64_t ch) {
     const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
     const int64_t r0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, rows - r0);

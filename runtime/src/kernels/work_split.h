@@ -9,8 +9,12 @@
 namespace qfrt {
 
 constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums stay in L2
-// Below this many multiply-adds a layer runs on one thread: waking the other costs more.
+// Below this many multiply-adds a layer runs on one thread: handing items to the other costs more
+// (a job start and its wait cost a few microseconds in this VM). The VNNI GEMM finishes 2^21 MACs in
+// ~5 us, so its layers split from there (ResNet-20 at batch 1 on 2 threads: 0.38 ms at 2^18, 0.18 ms at
+// 2^21; batch 32 unchanged); the slower kernels, and depthwise, from 2^18.
 constexpr int64_t kParallelMacs = int64_t{1} << 18;
+inline int64_t parallel_macs(Isa isa) { return isa == Isa::Avx512Vnni ? int64_t{1} << 21 : kParallelMacs; }
 
 // Work items on every thread when the layer is big enough, else on this one.
 template <class F> void run_items(int64_t n, bool par, const F& f) {
