@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 using namespace qfrt;
+using qfrt_test::all_isas;
 using qfrt_test::random_ints;
 
 namespace {
@@ -49,7 +50,7 @@ TEST(PoolQ, AveragePoolMatchesDoubleReference) {
     const double sx = 0.031, sy = 0.017;
     const int32_t zx = 100, zy = 20;
     std::vector<uint8_t> y(static_cast<size_t>(g.OH * g.OW));
-    avgpool_plane(x.data(), g, sx, zx, sy, zy, y.data());
+    avgpool_plane(x.data(), g, avgpool_multipliers(g, sx, sy), zx, zy, y.data());
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         double sum = 0;
@@ -73,12 +74,33 @@ TEST(AddQ, MatchesDoubleReferenceWithReluClamp) {
   const std::vector<int8_t> b = random_ints<int8_t>(n, -128, 127, rng);
   const double sa = 0.021, sb = 0.013, sy = 0.029;
   const int32_t za = 128, zb = -3, zy = 7;
-  std::vector<uint8_t> y(n);
-  add_q(a.data(), sa, za, b.data(), sb, zb, y.data(), sy, zy, zy, 255, n);  // lo = zy: a fused ReLU
-  int mismatches = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double exact = (sa * (a[static_cast<size_t>(i)] - za) + sb * (b[static_cast<size_t>(i)] - zb)) / sy;
-    mismatches += y[static_cast<size_t>(i)] != q_ref(exact, zy, zy, 255);
+  const AddRescale r = add_rescale(sa, sb, sy);
+  std::vector<uint8_t> first;
+  for (Isa isa : all_isas()) {
+    std::vector<uint8_t> y(n);
+    add_q(isa, a.data(), false, za, reinterpret_cast<const uint8_t*>(b.data()), true, zb, r, zy, zy, 255, y.data(), n);  // lo = zy: a fused ReLU
+    int mismatches = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double exact = (sa * (a[static_cast<size_t>(i)] - za) + sb * (b[static_cast<size_t>(i)] - zb)) / sy;
+      mismatches += y[static_cast<size_t>(i)] != q_ref(exact, zy, zy, 255);
+    }
+    EXPECT_EQ(mismatches, 0) << isa_name(isa);
+    if (first.empty()) first = y;
+    EXPECT_EQ(y, first) << isa_name(isa) << " differs from " << isa_name(all_isas()[0]);
   }
-  EXPECT_EQ(mismatches, 0);
+}
+
+// Signed output and a tail that is not a whole 16-value step: the AVX-512 loop against the scalar one.
+TEST(AddQ, SignedOutputAndTailsMatchTheScalarLoop) {
+  std::mt19937 rng(4);
+  for (int64_t n : {1, 15, 17, 100}) {
+    const std::vector<uint8_t> a = random_ints<uint8_t>(static_cast<size_t>(n), 0, 255, rng), b = random_ints<uint8_t>(static_cast<size_t>(n), 0, 255, rng);
+    const AddRescale r = add_rescale(0.5, 0.03, 0.07);
+    std::vector<uint8_t> want(static_cast<size_t>(n)), got(static_cast<size_t>(n) + 1, 0xAB);
+    add_q_scalar(a.data(), true, -5, b.data(), false, 120, r, 3, -128, 127, want.data(), n);
+    if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512";
+    add_q_avx512(a.data(), true, -5, b.data(), false, 120, r, 3, -128, 127, got.data(), n);
+    EXPECT_EQ(std::vector<uint8_t>(got.begin(), got.begin() + n), want) << "n = " << n;
+    EXPECT_EQ(got[static_cast<size_t>(n)], 0xAB) << "wrote past the end";
+  }
 }

@@ -24,7 +24,7 @@ Command add_ptq(CLI::App& app) {
     int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
     std::vector<std::string> keep_float;
-    bool per_channel = false, bias_correction = false, adaround = false, cle = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
+    bool per_channel = false, quantize_adds = false, bias_correction = false, adaround = false, cle = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
   c->add_option("model", a->model,
@@ -52,6 +52,9 @@ Command add_ptq(CLI::App& app) {
   c->add_flag("--cle", a->cle,
               "cross-layer equalization after BatchNorm folding (Nagel et al. 2019): evens out per-channel weight ranges "
               "of consecutive layers, for per-tensor grids and depthwise networks; ReLU6 between them becomes ReLU");
+  c->add_flag("--quantize-adds", a->quantize_adds,
+              "quantize the inputs and output of residual Adds too, as PyTorch FX does: the deployed residual stream is "
+              "integer (smaller, faster) instead of float");
   c->add_flag("--no-fold-bn", a->no_fold_bn, "keep BatchNorm nodes instead of folding them into the convolutions");
   c->add_option("--keep-float", a->keep_float, "layers left in float: node names, or first / last");
   c->add_option("--first-last-bits", a->first_last_bits,
@@ -97,6 +100,7 @@ Command add_ptq(CLI::App& app) {
     if (given("--adaround-iterations")) o.adaround_options.iterations = a->adaround_iterations;
     if (given("--keep-float")) o.keep_float = a->keep_float;
     if (given("--first-last-bits")) o.first_last_bits = a->first_last_bits;
+    if (given("--quantize-adds")) o.quantize_adds = a->quantize_adds;
     o.quiet = a->quiet;
 
     if (!a->data.empty()) r.data.name = a->data, r.data.root = "";

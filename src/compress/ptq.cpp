@@ -47,7 +47,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator",
                                           "percentile", "weight_calibrator", "bias_correction", "adaround",
                                           "adaround_iterations", "fold_batchnorm", "cle", "keep_float", "first_last_bits",
-                                          "calib", "batch_size"};
+                                          "quantize_adds", "calib", "batch_size"};
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string k = it->first.as<std::string>();
     if (std::find(known.begin(), known.end(), k) == known.end()) {
@@ -88,6 +88,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   get("cle", o.cle);
   get("keep_float", o.keep_float);
   get("first_last_bits", o.first_last_bits);
+  get("quantize_adds", o.quantize_adds);
   if (calib) get("calib", *calib);
   if (batch_size) get("batch_size", *batch_size);
   try {
@@ -109,6 +110,7 @@ YAML::Node ptq_quantize_section(const PtqOptions& o) {
   q["weights"]["per_channel"] = o.per_channel;
   q["activations"] = YAML::Load("{method: uniform, calibrated: 1}");
   q["activations"]["bits"] = o.activation_bits;
+  q["adds"] = o.quantize_adds;
   const bool narrow = o.weight_bits < 8 || o.activation_bits < 8;
   if (!o.keep_float.empty()) {
     q["keep_float"] = o.keep_float;

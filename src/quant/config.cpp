@@ -35,7 +35,7 @@ const std::set<std::string> kCommonKeys{"method", "bits", "per_channel", "signed
 QuantizeConfig parse_quantize(const YAML::Node& node) {
   QuantizeConfig c;
   const std::string k = "quantize";
-  check_keys(node, k, {"weights", "activations", "keep_float", "first_last_bits", "overrides", "lr", "freeze_bn_after", "fold_bn"});
+  check_keys(node, k, {"weights", "activations", "keep_float", "first_last_bits", "overrides", "lr", "freeze_bn_after", "fold_bn", "adds"});
   for (auto [name, sec] : {std::pair{"weights", &c.weights}, std::pair{"activations", &c.activations}}) {
     if (node[name]) {
       if (!node[name].IsMap()) fail(k + "." + name, "expected a map such as {method: lsq, bits: 4}");
@@ -58,6 +58,10 @@ QuantizeConfig parse_quantize(const YAML::Node& node) {
     if (c.lr < 0) fail(k + ".lr", "must be >= 0");
   }
   if (node["fold_bn"]) c.fold_bn = scalar<bool>(node["fold_bn"], k + ".fold_bn", "true or false");
+  if (node["adds"]) {
+    c.adds = scalar<bool>(node["adds"], k + ".adds", "true or false");
+    if (c.adds && !c.activations.present) fail(k + ".adds", "needs an activations section (its quantizers are activation quantizers)");
+  }
   if (node["freeze_bn_after"]) c.freeze_bn_after = scalar<int>(node["freeze_bn_after"], k + ".freeze_bn_after", "an integer");
   if (node["overrides"]) {
     const YAML::Node& ov = node["overrides"];

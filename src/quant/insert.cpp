@@ -1,6 +1,8 @@
 #include "qforge/quant/insert.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <stdexcept>
 
 #include "qforge/quant/bn_fold.h"
@@ -85,6 +87,49 @@ std::string add_quantizer(ir::Graph& g, std::vector<ir::Node>& new_nodes, const 
   new_nodes.push_back(std::move(q));
   return node_name;
 }
+
+// quantize.adds: the inputs of every Add of two computed tensors (a residual connection) and its output (after
+// the ReLU that alone reads it) get activation quantizers, as PyTorch FX quantizes add / add_relu. Every reader
+// of such a value reads the quantized one, so a layer fed by it needs no quantizer of its own and the deployed
+// model's residual stream is integer (a QDQ runtime runs the Add as an integer add). Graph outputs stay float.
+void quantize_adds(ir::Graph& g, const QuantizeConfig& cfg) {
+  std::set<std::string> marked;
+  for (const ir::Node& n : g.nodes) {
+    if (n.op != "Add" || n.inputs.size() != 2 || g.is_initializer(n.inputs[0]) || g.is_initializer(n.inputs[1])) continue;
+    const std::vector<const ir::Node*> readers = g.consumers(n.outputs.at(0));
+    const std::string post = readers.size() == 1 && readers[0]->op == "Relu" ? readers[0]->outputs.at(0) : n.outputs.at(0);
+    for (const std::string& v : {n.inputs[0], n.inputs[1], post})
+      if (!g.is_output(v)) marked.insert(v);
+  }
+  if (marked.empty()) return;
+  const YAML::Node asec = YAML::Clone(cfg.activations.node);
+  std::map<std::string, std::string> quantized;  // value -> its quantizer's output
+  std::vector<ir::Node> out;
+  auto quantize = [&](const std::string& v, const std::string& name) {
+    YAML::Node s = YAML::Clone(asec);  // assigning to a node that shares asec would rewrite it for every later value
+    if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, v) ? "{signed: false}" : "{signed: true}"));
+    const QuantizerConfig c = resolve_quantizer(s, Role::Activation, "quantize.activations");
+    quantized[v] = add_quantizer(g, out, name, v, c, Role::Activation, {});
+  };
+  for (const ir::ValueInfo& in : g.inputs)
+    if (marked.count(in.name)) quantize(in.name, in.name + ".oq");
+  for (ir::Node n : g.nodes) {
+    for (std::string& in : n.inputs)
+      if (auto it = quantized.find(in); it != quantized.end()) in = it->second;
+    const std::vector<std::string> outs = n.outputs;
+    const std::string name = n.name;
+    out.push_back(std::move(n));
+    for (size_t k = 0; k < outs.size(); ++k)
+      if (marked.count(outs[k])) quantize(outs[k], name + (k ? ".oq" + std::to_string(k) : ".oq"));
+  }
+  g.nodes = std::move(out);
+}
+
+// The activation quantizer whose output `value` is, or null.
+const ir::Node* activation_quantizer(const ir::Graph& g, const std::string& value) {
+  const ir::Node* p = g.producer(value);
+  return p && p->op == kFakeQuantOp && role_of(*p) == Role::Activation ? p : nullptr;
+}
 }  // namespace
 
 std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig& cfg) {
@@ -95,6 +140,12 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
     if (is_layer(g.nodes[i])) layers.push_back(i);
   }
   if (layers.empty()) throw std::runtime_error("quantize: the model has no Conv, Gemm or MatMul layer to quantize");
+  if (cfg.adds && cfg.activations.present) {
+    quantize_adds(g, cfg);
+    layers.clear();
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (is_layer(g.nodes[i])) layers.push_back(i);
+  }
   std::vector<bool> override_used(cfg.overrides.size(), false);
   std::vector<QuantizedLayer> report;
   std::vector<ir::Node> out;
@@ -141,7 +192,10 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
         rep.weight_quantizer = n.name + ".wq";
         rep.weight_bits = c.bits;
       }
-      if (asec.IsMap()) {
+      if (const ir::Node* aq = activation_quantizer(g, n.inputs[0]); asec.IsMap() && aq) {
+        rep.activation_quantizer = aq->name;  // an Add's quantizer (quantize.adds) already feeds this layer
+        rep.activation_bits = config_from_node(*aq).bits;
+      } else if (asec.IsMap()) {
         YAML::Node s = asec;
         if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, n.inputs[0]) ? "{signed: false}" : "{signed: true}"));
         QuantizerConfig c = resolve_quantizer(s, Role::Activation, akey);

@@ -44,6 +44,36 @@ TEST(Ptq, W8A8TracksTheFloatNetworkForEveryCalibrator) {
   }
 }
 
+// quantize_adds: the residual Add's inputs and output get quantizers too (conv1's input quantizer becomes
+// the shared one on relu1), the network still tracks the float one, and the QDQ graph's Add reads two
+// DequantizeLinear outputs and feeds a QuantizeLinear (what a QDQ runtime runs as an integer add).
+TEST(Ptq, QuantizeAddsPutsTheResidualStreamOnTheGrid) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const at::Tensor x = images_of(random_images(32, 2));
+  data::DataLoader loader(random_images(96, 1), plain(32));
+  compress::PtqOptions o = quiet_options();
+  o.per_channel = true;
+  o.quantize_adds = true;
+  const compress::PtqResult r = compress::run_ptq(g, loader, o);
+  // weights 3, the image, relu1 (shared by conv2's input and the Add), conv2's output, relu2; fc's input
+  EXPECT_EQ(count_op(r.graph, "FakeQuant"), 8);
+  const double err = rel_err(run(r.graph, x), run(g, x));
+  EXPECT_LT(err, 0.03);
+  EXPECT_GT(err, 0.0);
+  const ir::Graph qdq = quant::to_qdq(r.graph);
+  const ir::Node* add = nullptr;
+  for (const ir::Node& n : qdq.nodes)
+    if (n.op == "Add") add = &n;
+  ASSERT_NE(add, nullptr);
+  for (const std::string& in : add->inputs) EXPECT_EQ(qdq.producer(in)->op, "DequantizeLinear") << in;
+  const auto readers = qdq.consumers(qdq.consumers(add->outputs[0]).at(0)->outputs[0]);  // Add -> Relu -> ?
+  ASSERT_EQ(readers.size(), 1u);
+  EXPECT_EQ(readers[0]->op, "QuantizeLinear");
+  // The recipe key and its error.
+  EXPECT_TRUE(compress::parse_ptq_section(YAML::Load("{quantize_adds: true}"), "ptq", nullptr, nullptr).quantize_adds);
+}
+
 TEST(Ptq, NarrowWeightsLoseMoreAndMseAndBiasCorrectionHelp) {
   quant::register_quantization();
   const ir::Graph g = small_resnet();

@@ -128,6 +128,45 @@ TEST(QuantInsert, FirstLastFallBackToUniformWhereTheMethodCannot) {
   EXPECT_EQ(u.find_node(lu.back().activation_quantizer)->attrs.s("method", ""), "hwgq");
 }
 
+// quantize.adds: both inputs and the (post-ReLU) output of every residual Add are quantized, and a layer
+// reading such a value shares its quantizer instead of adding its own.
+TEST(QuantInsert, AddsGetQuantizersThatTheirReadersShare) {
+  ir::Graph g = resnet20();
+  auto layers = quant::insert_fake_quant(
+      g, config("{weights: {method: test_round, bits: 4}, activations: {method: test_round, bits: 4}, adds: true}"));
+  auto fake_quant = [&](const std::string& v) {
+    const ir::Node* p = g.producer(v);
+    return p && p->op == "FakeQuant" ? p : nullptr;
+  };
+  int adds = 0;
+  for (const ir::Node& n : g.nodes) {
+    if (n.op != "Add") continue;
+    ++adds;
+    EXPECT_NE(fake_quant(n.inputs[0]), nullptr) << n.name;
+    EXPECT_NE(fake_quant(n.inputs[1]), nullptr) << n.name;
+    for (const ir::Node* r : g.consumers(n.outputs[0])) {
+      ASSERT_EQ(r->op, "Relu") << n.name;
+      for (const ir::Node* c : g.consumers(r->outputs[0])) EXPECT_EQ(c->op, "FakeQuant") << n.name << " -> " << c->name;
+    }
+  }
+  EXPECT_EQ(adds, 9);
+  // layer1.1 reads layer1.0's quantized output: through one shared quantizer, unsigned (after the ReLU).
+  const ir::Node* in = fake_quant(g.find_node("layer1.1.conv1")->inputs[0]);
+  ASSERT_NE(in, nullptr);
+  EXPECT_EQ(in->attrs.i("signed"), 0);
+  EXPECT_EQ(g.find_node("layer1.1.conv1.aq"), nullptr);
+  EXPECT_EQ(fake_quant(g.find_node("layer1.2.conv1")->inputs[0])->name, fake_quant(g.find_node("layer1.2.add")->inputs[1])->name);
+  for (const auto& l : layers)
+    if (l.layer == "layer1.1.conv1") {
+      EXPECT_EQ(l.activation_quantizer, in->name);
+      EXPECT_EQ(l.activation_bits, 4);
+    }
+  exec::GraphModule m(g);
+  m.eval();
+  EXPECT_EQ(m.forward(torch::randn({2, 1, 28, 28})).sizes(), (std::vector<int64_t>{2, 10}));
+  expect_error([&] { config("{weights: {method: test_round}, adds: true}"); }, "quantize.adds", "activations");
+}
+
 TEST(QuantInsert, ConfigurationErrorsNameTheKey) {
   ir::Graph g = resnet20();
   expect_error([&] { quant::insert_fake_quant(g, config("{weights: {method: nope, bits: 4}}")); }, "quantize.weights.method",

@@ -46,6 +46,9 @@ struct PtqOptions {
   // are not kept float but the requested widths are below 8.
   std::vector<std::string> keep_float;
   int first_last_bits = 8;
+  // Quantizers on the inputs and output of residual Adds too (quantize.adds, as PyTorch FX quantizes
+  // add / add_relu): the deployed residual stream is integer instead of float.
+  bool quantize_adds = false;
   bool quiet = false;  // no progress on stderr
 };
 
@@ -62,7 +65,7 @@ struct PtqResult {
 // A recipe's ptq: section (the keys mirror `qforge ptq`'s options, snake_case):
 //   ptq: {weights: 4, activations: 8, per_channel: true, calibrator: percentile, percentile: 99.99,
 //         input_calibrator: minmax, weight_calibrator: mse, bias_correction: true, adaround: false,
-//         adaround_iterations: 1000, fold_batchnorm: true, cle: false, keep_float: [], first_last_bits: 8,
+//         adaround_iterations: 1000, fold_batchnorm: true, cle: false, keep_float: [], first_last_bits: 8, quantize_adds: false,
 //         calib: 512, batch_size: 64}
 // Absent keys keep the defaults above (PtqOptions). Throws std::runtime_error naming "<key>.<name>" on an
 // unknown key, a wrong type or a value out of range. `calib` / `batch_size` go to the last two arguments.

@@ -48,6 +48,7 @@ struct QuantizeConfig {
   double lr = 0.0;
   int freeze_bn_after = -1;
   bool fold_bn = false;
+  bool adds = false;  // quantize.adds: quantizers on the inputs and output of residual Adds (insert.cpp)
 };
 
 // Throws std::runtime_error naming the full dotted key ("quantize.weights.bits: ...").

@@ -85,13 +85,14 @@ void qavgpool(const Node& n, const Inputs& in, Outputs& out, Isa) {
   out[0] = Tensor(yq.dtype, s.out);
   const int64_t planes = s.N * s.C, ip = s.H * s.W, op = s.g.OH * s.g.OW;
   const bool xs = x.dtype == DType::S8, ys = yq.dtype == DType::S8;
+  const std::vector<FixedMultiplier> by_count = avgpool_multipliers(s.g, xq.scale, yq.scale);
   parallel_for(planes, [&](int64_t p) {
     const uint8_t* a = x.bytes.data() + p * ip;
     uint8_t* y = out[0].bytes.data() + p * op;
-    if (!xs && !ys) avgpool_plane(a, s.g, xq.scale, xq.zp, yq.scale, yq.zp, y);
-    else if (!xs && ys) avgpool_plane(a, s.g, xq.scale, xq.zp, yq.scale, yq.zp, reinterpret_cast<int8_t*>(y));
-    else if (xs && !ys) avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, xq.scale, xq.zp, yq.scale, yq.zp, y);
-    else avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, xq.scale, xq.zp, yq.scale, yq.zp, reinterpret_cast<int8_t*>(y));
+    if (!xs && !ys) avgpool_plane(a, s.g, by_count, xq.zp, yq.zp, y);
+    else if (!xs && ys) avgpool_plane(a, s.g, by_count, xq.zp, yq.zp, reinterpret_cast<int8_t*>(y));
+    else if (xs && !ys) avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, by_count, xq.zp, yq.zp, y);
+    else avgpool_plane(reinterpret_cast<const int8_t*>(a), s.g, by_count, xq.zp, yq.zp, reinterpret_cast<int8_t*>(y));
   });
 }
 }  // namespace

@@ -319,7 +319,7 @@ class QGemmOp : public Op {
   bool cached_ = false;
 };
 
-void qadd(const Node& n, const Inputs& in, Outputs& out, Isa) {
+void qadd(const Node& n, const Inputs& in, Outputs& out, Isa isa) {
   const Tensor &a = need(n, in, 0), &b = need(n, in, 3);
   const QParam aq = scalar_qparam(n, in, 1, 2, a.dtype), bq = scalar_qparam(n, in, 4, 5, b.dtype),
                yq = scalar_qparam(n, in, 6, 7, DType::U8);
@@ -328,22 +328,17 @@ void qadd(const Node& n, const Inputs& in, Outputs& out, Isa) {
   int32_t lo, hi;
   output_clamp(n, yq.dtype, lo, hi);
   out[0] = Tensor(yq.dtype, a.shape);
+  const AddRescale r = add_rescale(aq.scale, bq.scale, yq.scale);
+  const bool sa = a.dtype == DType::S8, sb = b.dtype == DType::S8;
   const uint8_t *pa = a.bytes.data(), *pb = b.bytes.data();
   uint8_t* py = out[0].bytes.data();
-  const int64_t cnt = a.numel();
-  const bool sa = a.dtype == DType::S8, sb = b.dtype == DType::S8, sy = yq.dtype == DType::S8;
-  auto s8 = [](const uint8_t* p) { return reinterpret_cast<const int8_t*>(p); };
-  auto s8o = [](uint8_t* p) { return reinterpret_cast<int8_t*>(p); };
-#define QF_CALL(A, B, Y) add_q(A, aq.scale, aq.zp, B, bq.scale, bq.zp, Y, yq.scale, yq.zp, lo, hi, cnt)
-  if (!sa && !sb && !sy) QF_CALL(pa, pb, py);
-  else if (!sa && !sb && sy) QF_CALL(pa, pb, s8o(py));
-  else if (!sa && sb && !sy) QF_CALL(pa, s8(pb), py);
-  else if (!sa && sb && sy) QF_CALL(pa, s8(pb), s8o(py));
-  else if (sa && !sb && !sy) QF_CALL(s8(pa), pb, py);
-  else if (sa && !sb && sy) QF_CALL(s8(pa), pb, s8o(py));
-  else if (sa && sb && !sy) QF_CALL(s8(pa), s8(pb), py);
-  else QF_CALL(s8(pa), s8(pb), s8o(py));
-#undef QF_CALL
+  // Slices of 16 K values, on both cores when the tensor is large (as QuantizeLinear).
+  constexpr int64_t kSlice = int64_t{1} << 14;
+  const int64_t cnt = a.numel(), slices = (cnt + kSlice - 1) / kSlice;
+  run_items(slices, cnt >= 4 * kSlice, [&](int64_t s) {
+    const int64_t at = s * kSlice;
+    add_q(isa, pa + at, sa, aq.zp, pb + at, sb, bq.zp, r, yq.zp, lo, hi, py + at, std::min(kSlice, cnt - at));
+  });
 }
 
 template <class T, class F> OpFactory layer(F form) {

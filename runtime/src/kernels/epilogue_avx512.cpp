@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "kernels/epilogue.h"
+#include "kernels/fixed_point_avx512.h"
 #include "kernels/quantize_avx512.h"
 
 #define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
@@ -19,17 +20,6 @@ namespace {
 // Lanes [0, min(left, 16)) of a 16-lane step.
 inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1); }
 
-// x / 2^s rounded half to even, clamped to [lo, hi] (int64 lanes). With q0 = floor(x / 2^s),
-// x + (2^(s-1) - 1) + (q0 & 1) carries into the next multiple of 2^s exactly when the remainder
-// is above one half, or equal to it with q0 odd: one shift of that sum is the rounded quotient.
-QF_AVX512 inline __m512i round_clamp(__m512i x, __m128i sh, __m512i half_m1, __m512i lo, __m512i hi) {
-  const __m512i parity = _mm512_and_si512(_mm512_sra_epi64(x, sh), _mm512_set1_epi64(1));
-  const __m512i q = _mm512_sra_epi64(_mm512_add_epi64(_mm512_add_epi64(x, half_m1), parity), sh);
-  return _mm512_min_epi64(_mm512_max_epi64(q, lo), hi);
-}
-}  // namespace
-
-namespace {
 // One row's requantization constants, hoisted out of the column loop (and of the segment loop).
 struct RequantRow {
   __m512i voff, vm, vb, half_m1, vlo, vhi, vzp;

@@ -57,11 +57,15 @@ template <class T> void maxpool_plane(const T* x, const PoolGeom& g, T* y) {
     }
 }
 
-template <class TI, class TO>
-void avgpool_plane(const TI* x, const PoolGeom& g, double sx, int32_t zx, double sy, int32_t zy, TO* y) {
-  const int32_t lo = std::numeric_limits<TO>::lowest(), hi = std::numeric_limits<TO>::max();
+std::vector<FixedMultiplier> avgpool_multipliers(const PoolGeom& g, double sx, double sy) {
   std::vector<FixedMultiplier> by_count(static_cast<size_t>(g.kh * g.kw + 1));
   for (int64_t c = 1; c <= g.kh * g.kw; ++c) by_count[static_cast<size_t>(c)] = quantize_multiplier(sx / (sy * static_cast<double>(c)));
+  return by_count;
+}
+
+template <class TI, class TO>
+void avgpool_plane(const TI* x, const PoolGeom& g, const std::vector<FixedMultiplier>& by_count, int32_t zx, int32_t zy, TO* y) {
+  const int32_t lo = std::numeric_limits<TO>::lowest(), hi = std::numeric_limits<TO>::max();
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ++ow) {
       int32_t sum = 0;
@@ -81,39 +85,43 @@ void avgpool_plane(const TI* x, const PoolGeom& g, double sx, int32_t zx, double
     }
 }
 
-template <class TA, class TB, class TO>
-void add_q(const TA* a, double sa, int32_t za, const TB* b, double sb, int32_t zb, TO* y, double sy, int32_t zy, int32_t lo,
-           int32_t hi, int64_t n) {
-  // (a - za) and (b - zb) fit in 9 bits; pick the largest shift S with both products below 2^52.
+AddRescale add_rescale(double sa, double sb, double sy) {
   const double ra = sa / sy, rb = sb / sy, rmax = ra > rb ? ra : rb;
-  if (!(rmax > 0) || !std::isfinite(rmax)) fail("quantized Add: bad scales");
-  int S = 52 - static_cast<int>(std::ceil(std::log2(rmax)));
-  if (S > 40) S = 40;
-  if (S < 1) fail("quantized Add: input/output scale ratio too large");
-  const int64_t ma = std::llround(std::ldexp(ra, S)), mb = std::llround(std::ldexp(rb, S));
+  if (!(ra > 0) || !(rb > 0) || !std::isfinite(rmax)) fail("quantized Add: bad scales");
+  // rmax <= 2^e, so rmax 2^(30 - e) <= 2^30: both multipliers stay below 2^31. (a - za) has 9 bits, so the
+  // sums stay below 2^41 at the largest shift.
+  const int e = static_cast<int>(std::ceil(std::log2(rmax)));
+  AddRescale r;
+  r.shift = std::min(30 - e, 40);
+  if (r.shift < 1) fail("quantized Add: input/output scale ratio too large");
+  r.ma = std::llround(std::ldexp(ra, r.shift)), r.mb = std::llround(std::ldexp(rb, r.shift));
+  return r;
+}
+
+void add_q_scalar(const uint8_t* a, bool a_signed, int32_t za, const uint8_t* b, bool b_signed, int32_t zb, const AddRescale& r,
+                  int32_t zy, int32_t lo, int32_t hi, uint8_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = zy + rshift_round_half_even((int64_t{a[i]} - za) * ma + (int64_t{b[i]} - zb) * mb, S);
-    y[i] = static_cast<TO>(v < lo ? lo : (v > hi ? hi : v));
+    const int64_t va = a_signed ? int64_t{static_cast<int8_t>(a[i])} : int64_t{a[i]};
+    const int64_t vb = b_signed ? int64_t{static_cast<int8_t>(b[i])} : int64_t{b[i]};
+    const int64_t v = zy + rshift_round_half_even((va - za) * r.ma + (vb - zb) * r.mb, r.shift);
+    y[i] = static_cast<uint8_t>(v < lo ? lo : (v > hi ? hi : v));  // in the output type's range: its low byte
   }
+}
+
+void add_q(Isa isa, const uint8_t* a, bool a_signed, int32_t za, const uint8_t* b, bool b_signed, int32_t zb, const AddRescale& r,
+           int32_t zy, int32_t lo, int32_t hi, uint8_t* y, int64_t n) {
+  if (isa == Isa::Avx512Vnni) return add_q_avx512(a, a_signed, za, b, b_signed, zb, r, zy, lo, hi, y, n);
+  add_q_scalar(a, a_signed, za, b, b_signed, zb, r, zy, lo, hi, y, n);
 }
 
 template void maxpool_plane<uint8_t>(const uint8_t*, const PoolGeom&, uint8_t*);
 template void maxpool_plane<int8_t>(const int8_t*, const PoolGeom&, int8_t*);
 template void maxpool_plane<float>(const float*, const PoolGeom&, float*);
-#define QF_AVG(TI, TO) template void avgpool_plane<TI, TO>(const TI*, const PoolGeom&, double, int32_t, double, int32_t, TO*);
+#define QF_AVG(TI, TO) \
+  template void avgpool_plane<TI, TO>(const TI*, const PoolGeom&, const std::vector<FixedMultiplier>&, int32_t, int32_t, TO*);
 QF_AVG(uint8_t, uint8_t)
 QF_AVG(uint8_t, int8_t)
 QF_AVG(int8_t, uint8_t)
 QF_AVG(int8_t, int8_t)
-#define QF_ADD(TA, TB, TO) \
-  template void add_q<TA, TB, TO>(const TA*, double, int32_t, const TB*, double, int32_t, TO*, double, int32_t, int32_t, int32_t, int64_t);
-QF_ADD(uint8_t, uint8_t, uint8_t)
-QF_ADD(uint8_t, uint8_t, int8_t)
-QF_ADD(uint8_t, int8_t, uint8_t)
-QF_ADD(uint8_t, int8_t, int8_t)
-QF_ADD(int8_t, uint8_t, uint8_t)
-QF_ADD(int8_t, uint8_t, int8_t)
-QF_ADD(int8_t, int8_t, uint8_t)
-QF_ADD(int8_t, int8_t, int8_t)
 
 }  // namespace qfrt
