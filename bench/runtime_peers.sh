@@ -4,7 +4,9 @@
 # speed does not depend on the weights) at 3x224x224, batch 1 and 32, all at the same thread count on the
 # same input batch:
 #   qforge-rt     build-rt/qforge-rt on the W8A8 QDQ file qforge made (qforge ptq, per-channel weights,
-#                 minmax ranges on CALIB random structured images, then qforge export --format qdq)
+#                 minmax ranges on CALIB random structured images, then qforge export --format qdq); with
+#                 ADDS=1 (the default) the residual Adds are quantized too (--quantize-adds), as the FX peer
+#                 quantizes add_relu, so both int8 models keep an integer residual stream; ADDS=0: float residuals
 #   ORT           ONNX Runtime (tools/ort/run_ort.js) on that same QDQ file
 #   onednn        PyTorch FX post-training int8, onednn engine, on the same float model (bench/peers/pytorch_runtime.py)
 #   float         PyTorch float on the same float model (libtorch's float kernels: the baseline)
@@ -26,6 +28,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 BIN=${1:-$HERE/build/qforge} WORK=${2:-/tmp/rt-peers} THREADS=${3:-2} RUNS=${4:-30,5} CALIB=${5:-32}
 MODELS=${MODELS:-resnet18 mobilenet_v2}
+ADDS=${ADDS:-1}
+ADDS_FLAG=() ADDS_KEY=false
+[ "$ADDS" = 1 ] && ADDS_FLAG=(--quantize-adds) ADDS_KEY=true
 # Where onednn cannot run a model (PyTorch 1.13's onednn fails on MobileNetV2 at batch > 1), the cell says "fails";
 # FALLBACK=qnnpack times PyTorch's qnnpack engine there instead (slow on x86 and, on these random-weight
 # networks, far from the float outputs: not a working peer, so not the default).
@@ -79,7 +84,7 @@ PY
 
 json_field() { "$PY" -c "import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])['$1'])"; }
 
-echo "qforge-rt vs int8 and float peers: $THREADS threads, input [B,3,224,224] (ckpt: entries [B,1,28,28]), median of $RUNS1 (batch 1) / $RUNS32 (batch 32) runs,"
+echo "qforge-rt vs int8 and float peers: $THREADS threads, input [B,3,224,224] (ckpt: entries [B,1,28,28]), median of $RUNS1 (batch 1) / $RUNS32 (batch 32) runs, quantized residual Adds: $ADDS,"
 echo "$CALIB calibration images, kernels: ${QFORGE_RT_ISA:-the best this CPU has}, torch $("$PY" -c 'import torch; print(torch.__version__)'),"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 for ENTRY in $MODELS; do
@@ -88,7 +93,7 @@ for ENTRY in $MODELS; do
       CK=${ENTRY#ckpt:} M=$(basename "$(dirname "$CK")") D=$FMNIST_DATA
       F="$WORK/$M.onnx" Q="$WORK/$M.int8.onnx"
       "$BIN" export "$CK" --format onnx -o "$F" > /dev/null
-      ptq_s=$("$BIN" ptq "$CK" --calib "$CALIB" --per-channel --no-eval --json -q --threads "$THREADS" -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
+      ptq_s=$("$BIN" ptq "$CK" --calib "$CALIB" --per-channel ${ADDS_FLAG[@]+"${ADDS_FLAG[@]}"} --no-eval --json -q --threads "$THREADS" -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
       ;;
     *)
       M=$ENTRY D=$DATA
@@ -97,7 +102,7 @@ for ENTRY in $MODELS; do
       cat > "$WORK/$M.ptq.yaml" <<YAML
 model: {onnx: "$F", in_channels: 3, num_classes: 1000, input_size: [224, 224]}
 data: {name: npy, root: "$DATA"}
-ptq: {weights: 8, activations: 8, per_channel: true, calibrator: minmax, calib: $CALIB}
+ptq: {weights: 8, activations: 8, per_channel: true, calibrator: minmax, calib: $CALIB, quantize_adds: $ADDS_KEY}
 YAML
       ptq_s=$("$BIN" ptq "$WORK/$M.ptq.yaml" --no-eval --json -q --threads "$THREADS" --batch-size 8 -o "$WORK/$M.w8a8.ckpt" | json_field ptq_seconds)
       ;;
