@@ -39,8 +39,12 @@ inline Split split_work(int64_t outer, int64_t nblocks, int64_t Mg, bool par) {
   sp.rows = Mg;
   const int64_t T = par ? thread_count() : 1;
   if (T <= 1 || nblocks == 0) return sp;
-  if ((outer * sp.chunks) % T) sp.chunks = std::min(nblocks, (sp.chunks + T - 1) / T * T);
-  if (outer * sp.chunks < T) {
+  // More output channels than columns (a late layer of one image: 512 x 4608 weights against 4 blocks of
+  // columns): every column chunk reads all the weights, so split the rows instead and each thread streams
+  // its own part of them.
+  const bool weights_dominate = outer * nblocks * kPanelCols <= Mg && Mg >= 12 * T;
+  if ((outer * sp.chunks) % T && !weights_dominate) sp.chunks = std::min(nblocks, (sp.chunks + T - 1) / T * T);
+  if (outer * sp.chunks < T || weights_dominate) {
     sp.mparts = T;
     sp.rows = round_up((Mg + T - 1) / T, 6);  // whole 6-row register tiles (gemm_avx512.cpp)
   }
