@@ -111,10 +111,10 @@ TEST(Lowering, QdqPatternsBecomeIntegerOps) {
   EXPECT_EQ(ops["qf.QGemm"], 1);
   EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
   EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Add"], 0);  // conv3 + Add fused
-  EXPECT_EQ(ops["QuantizeLinear"], 1);     // the input's; a3's runs in conv3's epilogue (rewrite 8)
+  EXPECT_EQ(ops["QuantizeLinear"], 1);     // the input's; a3's runs in conv3's epilogue (rewrite 9)
 }
 
-// Rewrite 8 (at load): the QuantizeLinear after conv3 becomes conv3's second output. The graph lowered
+// Rewrite 9 (at load): the QuantizeLinear after conv3 becomes conv3's second output. The graph lowered
 // without it must give the same bytes on every ISA.
 TEST(Lowering, QuantizeAfterAFloatConvRunsInItsEpilogueWithTheSameBytes) {
   const std::string p = build((std::filesystem::temp_directory_path() / "qforge_rt_lowering3.onnx").string());

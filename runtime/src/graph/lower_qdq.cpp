@@ -20,7 +20,7 @@
 //     qf.QAveragePool.
 //  7. DQ (and qf.CodebookDequantize) of constants is folded into float initializers; dead nodes are removed.
 // At load only (fuse_output_quantize; not stored in a .qfp, so files stay as they were):
-//  8. qf.QConvToFloat -> QuantizeLinear (per tensor) becomes a second output of the conv, written by its float
+//  9. qf.QConvToFloat -> QuantizeLinear (per tensor) becomes a second output of the conv, written by its float
 //     epilogue from the same floats: one pass instead of a float write and a read back.
 #include "graph/lower_qdq.h"
 

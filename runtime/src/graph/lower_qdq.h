@@ -13,8 +13,8 @@ namespace qfrt {
 // folds them into float initializers at load, as lower_qdq would have.
 void lower_qdq(Graph& g, bool fold_weights = true);
 void fold_constant_dequantize(Graph& g);
-// Rewrite 8 (lower_qdq.cpp), applied at load after lowering: a QuantizeLinear reading a qf.QConvToFloat
-// becomes the conv's second output.
+// Rewrite 9 (lower_qdq.cpp; 8 is annotate_widths in runtime/README.md's list), applied at load after both and
+// not stored in a .qfp: a QuantizeLinear reading a qf.QConvToFloat becomes the conv's second output.
 void fuse_output_quantize(Graph& g);
 
 // Data ops that quantization commutes with (it is monotonic and per-tensor): Q can move above them and

@@ -34,8 +34,8 @@ Model::Model(Graph g, bool lower) : g_(std::move(g)) {
     const bool regrid = lower && codebooks_on_int8_from_env() && codebooks_to_int8(g_) > 0;
     if (lower && (!g_.lowered || regrid)) lower_qdq(g_, !g_.lowered);
     if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
+    annotate_widths(g_);  // before rewrite 9: it reads each layer's input range off the QuantizeLinear that made it
     if (lower && !fused_quantize_off()) fuse_output_quantize(g_);
-    annotate_widths(g_);
     compile();
   } catch (const Error& e) {
     const std::string msg = e.what();
