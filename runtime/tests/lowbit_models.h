@@ -1,6 +1,7 @@
 // Synthetic QDQ models at chosen bit widths, as qforge's QAT exports write them: a Clip to the
 // activation grid before each QuantizeLinear, int8 weights whose values use only the low-bit range.
-//   x -> Clip -> Q -> DQ -> conv1 (3x3, pad 1) -> Relu -> Clip -> Q -> DQ -> conv2 (3x3, stride 2) -> y (float)
+//   x -> Clip -> Q -> DQ -> conv1 (3x3, pad 1) [-> Add(., the DQ'd x)] -> Relu -> Clip -> Q -> DQ -> conv2 (3x3, stride 2) -> y (float)
+// With the residual Add, conv1 has a float output (qf.QConvToFloat) and conv2's QuantizeLinear runs in its epilogue.
 #pragma once
 #include <cstdlib>
 #include <random>
@@ -19,6 +20,7 @@ struct LowbitSpec {
   bool ternary_acts = false;  // activations on [-1, 1] instead (int8, zero point 0, no Relu)
   int64_t C = 8, M = 16, H = 10, W = 10, batch = 2;
   bool bias = true;
+  bool residual = false;  // conv1's output plus its input (C == M), as a ResNet block ends
 };
 
 inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned seed = 3) {
@@ -62,11 +64,14 @@ inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned 
     return in;
   };
   std::vector<std::string> w1 = weight("conv1", s.M, s.C);
-  w1.insert(w1.begin(), qdq("x", "a0", 1.f / amax));
+  const std::string x_dq = qdq("x", "a0", 1.f / amax);
+  w1.insert(w1.begin(), x_dq);
   auto* c1 = b.node("Conv", w1, {"c1"}, "conv1");
   OnnxBuilder::attr(c1, "pads", std::vector<int64_t>{1, 1, 1, 1});
-  if (s.ternary_acts) b.node("Identity", {"c1"}, {"r1"}, "id1");
-  else b.node("Relu", {"c1"}, {"r1"}, "relu1");
+  std::string sum = "c1";
+  if (s.residual) b.node("Add", {"c1", x_dq}, {sum = "s1"}, "add1");
+  if (s.ternary_acts) b.node("Identity", {sum}, {"r1"}, "id1");
+  else b.node("Relu", {sum}, {"r1"}, "relu1");
   std::vector<std::string> w2 = weight("conv2", s.M, s.M);
   w2.insert(w2.begin(), qdq("r1", "a1", 0.5f));
   auto* c2 = b.node("Conv", w2, {"y"}, "conv2");

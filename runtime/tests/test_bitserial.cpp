@@ -208,6 +208,21 @@ TEST(Bitserial, ModelsPickTheKernelFromTheirWidthsAndMatchInt8) {
   }
 }
 
+// A low-bit layer fed by a conv with a float output (a residual block's end): the QuantizeLinear between them
+// runs in that conv's epilogue (rewrite 9), and the layer must still see its input range, which annotate_widths
+// reads off that QuantizeLinear before the fusion removes it.
+TEST(Bitserial, ALayerAfterAFusedQuantizeStillPicksItsKernel) {
+  LowbitSpec s;
+  s.w_lo = -2, s.w_hi = 1, s.a_bits = 2, s.C = 16, s.M = 16, s.residual = true;
+  const std::string path = (std::filesystem::temp_directory_path() / "qforge_rt_bitserial_residual.onnx").string();
+  lowbit_model(s, path, 6);
+  LowbitEnv all("all");
+  Model m(path);
+  EXPECT_EQ(m.ops()["qf.QConvToFloat"], 2);  // conv2 too: its output y is float
+  EXPECT_EQ(m.ops()["QuantizeLinear"], 1);  // the input's; conv2's runs in conv1's epilogue
+  EXPECT_EQ(m.kernels()["bitserial W2A2"], 2);
+}
+
 // XNOR form: binary / ternary weights x activations within one step of the zero point, padding
 // (the zero point) adding nothing; sums and whole conv layers equal the int8 path's.
 TEST(Bitserial, XnorSumsAndLayersMatchInt8IncludingPadding) {
