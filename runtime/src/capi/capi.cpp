@@ -46,9 +46,10 @@ int qf_run(qf_model* m, const float* in, const int64_t* shape, int rank, float* 
   return guarded([&]() -> int {
     if (!m || !in || (!shape && rank > 0) || !out_shape || !out_rank) qfrt::fail("qf_run: a required pointer is NULL");
     if (rank < 0 || rank > QF_MAX_RANK) qfrt::fail("qf_run: rank must be 0.." + std::to_string(QF_MAX_RANK));
-    qfrt::Tensor x(qfrt::DType::F32, qfrt::Shape(shape, shape + rank));
-    std::memcpy(x.bytes.data(), in, x.bytes.size());
-    std::vector<qfrt::Tensor> y = m->model.run({x});
+    std::vector<qfrt::Tensor> xs;  // the input is copied once (run({x}) would copy it a second time)
+    xs.emplace_back(qfrt::DType::F32, qfrt::Shape(shape, shape + rank));
+    std::memcpy(xs[0].bytes.data(), in, xs[0].bytes.size());
+    std::vector<qfrt::Tensor> y = m->model.run(xs);
     const qfrt::Tensor& t = y.at(0);
     if (t.dtype != qfrt::DType::F32) qfrt::fail(std::string("qf_run: the first output is ") + qfrt::dtype_name(t.dtype) + ", not float32");
     if (t.rank() > QF_MAX_RANK) qfrt::fail("qf_run: the output has rank above QF_MAX_RANK");
