@@ -81,7 +81,8 @@ TEST(Errors, CorruptBytesNeverCrash) {
       ++failed;
     }
   }
-  write_file(p, std::string("\x08\x07garbage that is not protobuf \xff\xff\xff", 36));
+  static const char kGarbage[] = "\x08\x07garbage that is not protobuf \xff\xff\xff";
+  write_file(p, std::string(kGarbage, sizeof kGarbage - 1));  // 34 bytes (the count was 36: read past the literal)
   EXPECT_NE(load_error(p).find("not a valid ONNX model"), std::string::npos) << load_error(p);
   EXPECT_GT(failed, 0);
 }

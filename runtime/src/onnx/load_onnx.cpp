@@ -53,7 +53,7 @@ Tensor to_tensor(const onnx::TensorProto& p, const std::string& what) {
     fail(what + ": " + e.what());
   }
   if (p.has_raw_data()) {
-    std::memcpy(t.bytes.data(), p.raw_data().data(), t.bytes.size());
+    if (!t.bytes.empty()) std::memcpy(t.bytes.data(), p.raw_data().data(), t.bytes.size());  // an empty tensor has no buffer
     return t;
   }
   switch (t.dtype) {
