@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "graph/codebook.h"
 #include "graph/lower_qdq.h"
@@ -16,17 +17,6 @@ namespace qfrt {
 // A .qfp holds a graph that is lowered already (Graph::lowered); an ONNX file is lowered when asked.
 Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? read_qfp(path) : load_onnx(path), lower) {}
 
-namespace {
-// QFORGE_RT_FUSE_Q=0 keeps QuantizeLinear after a float-output conv as its own pass (A/B checks).
-bool fused_quantize_off() {
-  static const bool off = [] {
-    const char* e = std::getenv("QFORGE_RT_FUSE_Q");
-    return e && std::string(e) == "0";
-  }();
-  return off;
-}
-}  // namespace
-
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
     // QFORGE_RT_CODEBOOK=int8: codebook layers move onto int8 grids before lowering (a .qfp's lowering
@@ -35,7 +25,9 @@ Model::Model(Graph g, bool lower) : g_(std::move(g)) {
     if (lower && (!g_.lowered || regrid)) lower_qdq(g_, !g_.lowered);
     if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
     annotate_widths(g_);  // before rewrite 9: it reads each layer's input range off the QuantizeLinear that made it
-    if (lower && !fused_quantize_off()) fuse_output_quantize(g_);
+    // QFORGE_RT_FUSE_Q=0 keeps QuantizeLinear after a float-output conv as its own pass (A/B checks).
+    static const bool fuse_q_off = env_is_zero("QFORGE_RT_FUSE_Q");
+    if (lower && !fuse_q_off) fuse_output_quantize(g_);
     compile();
   } catch (const Error& e) {
     const std::string msg = e.what();

@@ -64,8 +64,8 @@ void split_phases(const uint8_t* s, int64_t W, int64_t pl, int64_t Wq, uint8_t r
   }
 }
 
-// Stride-2 channel form: channels c0 .. c0 + 3 of image n as 4 planes [px][4 channels], plane (a, b)
-// holding padded pixel (2 y + a, 2 x + b) at (y, x); channels past C and padding are the zero point.
+// Stride-2 channel form: channels c0 .. c0 + 3 of image n as the first Hq x Wq pixels of 4 planes [px][4 channels],
+// plane (a, b) holding padded pixel (2 y + a, 2 x + b) at (y, x); channels past C and padding are the zero point.
 void copy_channel_phases(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* x, int64_t n, int64_t c0, uint8_t flip, uint8_t pad,
                          int64_t px, uint8_t* planes) {
   const int64_t Wq = pg.Wq, Wq16 = round_up(Wq, 16);
@@ -89,14 +89,11 @@ void copy_channel_phases(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* 
       interleave4(r, Wq, flip, planes + ((h % 2 * 2 + b) * px + h / 2 * Wq) * 4);
     }
   }
-  for (int64_t p = 0; p < 4; ++p)
-    std::memset(planes + (p * px + pg.Hq * Wq) * 4, pad, static_cast<size_t>((px - pg.Hq * Wq) * 4));
 }
 
 // Stride-2 phase-byte form: channel c's padded plane, two rows at a time (2 Wq bytes each, pad past the input), into
-// its 2x2 space-to-depth phases; the rest of the px-pixel plane is padding.
-void copy_phase_plane(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* src, uint8_t flip, uint8_t pad, int64_t px,
-                      uint8_t* plane) {
+// its 2x2 space-to-depth phases, the first Hq x Wq pixels of the plane.
+void copy_phase_plane(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* src, uint8_t flip, uint8_t pad, uint8_t* plane) {
   const int64_t Wq = pg.Wq;
   thread_local std::vector<uint8_t> rows;
   rows.resize(static_cast<size_t>(4 * Wq));
@@ -112,13 +109,13 @@ void copy_phase_plane(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* src
     padded_row(2 * h + 1, rows.data() + 2 * Wq);
     interleave_pairs(rows.data(), rows.data() + 2 * Wq, Wq, plane + h * Wq * 4);
   }
-  std::memset(plane + pg.Hq * Wq * 4, pad, static_cast<size_t>((px - pg.Hq * Wq) * 4));
 }
 
-// Stride-1 form: channels c0 .. c0 + 3 of image n interleaved row by row into one padded plane (channels
-// past C read pad_row, which the flip turns back into the pad value).
-void copy_blocked_plane(const ConvGeom& g, int64_t Wq, const uint8_t* x, int64_t n, int64_t c0, uint8_t flip, uint8_t pad,
-                        const uint8_t* pad_row, int64_t px, uint8_t* plane) {
+// Stride-1 form: channels c0 .. c0 + 3 of image n interleaved row by row into the Hq padded rows of one plane
+// (channels past C read pad_row, which the flip turns back into the pad value).
+void copy_blocked_plane(const ConvGeom& g, const PhaseGeom& pg, const uint8_t* x, int64_t n, int64_t c0, uint8_t flip, uint8_t pad,
+                        const uint8_t* pad_row, uint8_t* plane) {
+  const int64_t Wq = pg.Wq;
   std::memset(plane, pad, static_cast<size_t>(g.pt * Wq * 4));
   const uint8_t* r[4];
   for (int64_t h = 0; h < g.H; ++h) {
@@ -128,7 +125,7 @@ void copy_blocked_plane(const ConvGeom& g, int64_t Wq, const uint8_t* x, int64_t
     interleave4(r, g.W, flip, row + g.pl * 4);
     std::memset(row + (g.pl + g.W) * 4, pad, static_cast<size_t>(g.pr * 4));
   }
-  std::memset(plane + (g.pt + g.H) * Wq * 4, pad, static_cast<size_t>((px - (g.pt + g.H) * Wq) * 4));
+  std::memset(plane + (g.pt + g.H) * Wq * 4, pad, static_cast<size_t>((pg.Hq - g.pt - g.H) * Wq * 4));
 }
 
 // BlockedInput::RowGather for column phase b (stride S, Wq <= 64 output pixels, W <= 64 input bytes).
@@ -146,8 +143,8 @@ BlockedInput::RowGather make_row_gather(int64_t Wq, int64_t W, int64_t S, int64_
   return G;
 }
 
-// Channels c0 .. c0 + 3 of image n into the S x S planes by the row gathers G[b] (b < S): padded row h goes
-// to plane (h % S, b), row h / S. One function for the whole plane set, so the permute indices, masks and
+// Channels c0 .. c0 + 3 of image n into the first Hq x Wq pixels of the S x S planes by the row gathers G[b]
+// (b < S): padded row h goes to plane (h % S, b), row h / S. One function for the whole plane set, so the permute indices, masks and
 // constants stay in registers (a call per row cost as much as its permutes on 14x14 maps).
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void gather_planes(const BlockedInput::RowGather* G, const ConvGeom& g,
                                                                            const PhaseGeom& pg, const uint8_t* x, int64_t n, int64_t c0,
@@ -195,22 +192,20 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void gather_planes(const 
 BlockedInput::BlockedInput(const ConvGeom& g, const PhaseGeom& pg, uint8_t flip, uint8_t pad, int64_t px)
     : g_(g), pg_(pg), flip_(flip), pad_(pad), px_(px), pad_row_(static_cast<size_t>(g.W), static_cast<uint8_t>(pad ^ flip)) {
   // The phase-byte form keeps its own copy (one channel per plane); the others gather rows where they fit.
-  gather_ = cpu_has_avx512vbmi() && !(pg.S == 2 && pg.P == 1) && g.W <= 64 && pg.Wq <= 64;
+  gather_ = cpu_has_avx512vbmi() && !pg.phase_bytes() && g.W <= 64 && pg.Wq <= 64;
   if (gather_)
     for (int64_t b = 0; b < pg.S; ++b) rows_[b] = make_row_gather(pg.Wq, g.W, pg.S, b, g.pl);
 }
 
 void BlockedInput::copy(const uint8_t* x, int64_t n, int64_t c4, uint8_t* planes) const {
   const ConvGeom& g = g_;
-  const int64_t Wq = pg_.Wq;
-  if (pg_.S == 2 && pg_.P == 1) return copy_phase_plane(g, pg_, x + (n * g.C + c4) * g.H * g.W, flip_, pad_, px_, planes);
-  if (!gather_) {
-    if (pg_.P == 4) return copy_channel_phases(g, pg_, x, n, c4 * 4, flip_, pad_, px_, planes);
-    return copy_blocked_plane(g, Wq, x, n, c4 * 4, flip_, pad_, pad_row_.data(), px_, planes);
-  }
-  gather_planes(rows_, g, pg_, x, n, c4 * 4, flip_, pad_, px_, planes);
+  if (pg_.phase_bytes()) copy_phase_plane(g, pg_, x + (n * g.C + c4) * g.H * g.W, flip_, pad_, planes);
+  else if (gather_) gather_planes(rows_, g, pg_, x, n, c4 * 4, flip_, pad_, px_, planes);
+  else if (pg_.P == 4) copy_channel_phases(g, pg_, x, n, c4 * 4, flip_, pad_, px_, planes);
+  else copy_blocked_plane(g, pg_, x, n, c4 * 4, flip_, pad_, pad_row_.data(), planes);
+  // Every form wrote the first Hq x Wq pixels of each plane; the rest (the last block's reach) is padding.
   for (int64_t p = 0; p < pg_.P; ++p)
-    std::memset(planes + (p * px_ + pg_.Hq * Wq) * 4, pad_, static_cast<size_t>((px_ - pg_.Hq * Wq) * 4));
+    std::memset(planes + (p * px_ + pg_.Hq * pg_.Wq) * 4, pad_, static_cast<size_t>((px_ - pg_.Hq * pg_.Wq) * 4));
 }
 
 }  // namespace qfrt

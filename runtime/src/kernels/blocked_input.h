@@ -16,6 +16,7 @@ struct PhaseGeom {
   // Tap (i, j) of the GEMM's kernel: which plane it reads and how many pixels past the column's own.
   int64_t plane(int64_t i, int64_t j) const { return P == 1 ? 0 : i % 2 * 2 + j % 2; }
   int64_t shift(int64_t i, int64_t j) const { return P == 1 ? i * dh * Wq + j * dw : i / 2 * Wq + j / 2; }
+  bool phase_bytes() const { return S == 2 && P == 1; }
 };
 
 // Writes one channel group of one image as its P planes [P][px][4]: input bytes ^ flip (the int8 -> uint8

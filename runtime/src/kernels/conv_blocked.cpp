@@ -1,11 +1,9 @@
 #include "kernels/conv_blocked.h"
 
-#include <cstdlib>
-#include <cstring>
-#include <string>
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/env.h"
 #include "kernels/blocked_input.h"
 #include "kernels/gemm.h"
 #include "kernels/work_split.h"
@@ -52,10 +50,7 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
 }
 
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g) {
-  static const bool off = [] {
-    const char* e = std::getenv("QFORGE_RT_BLOCKED");
-    return e && std::string(e) == "0";
-  }();
+  static const bool off = env_is_zero("QFORGE_RT_BLOCKED");
   const BlockedWeights& b = L.blocked;
   if (off || isa != Isa::Avx512Vnni || b.kh == 0 || L.bits.wbits || L.sign_select || !L.row_wzp.empty()) return false;
   if (g.group != 1 || g.kh != b.orig_kh || g.kw != b.orig_kw || g.sh != b.stride || g.sw != b.stride) return false;

@@ -23,8 +23,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void quantize16(cons
   v = _mm512_div_ps(v, q.scale);
   v = _mm512_max_ps(v, q.lo);  // vmaxps returns its second operand when the first is NaN: NaN -> lo
   v = _mm512_min_ps(v, q.hi);
-  // vpmovdb to a register, then a masked 16-byte store: the memory form of vpmovdb is microcoded on Zen 4.
-  _mm_mask_storeu_epi8(y, k, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), q.zp)));  // round half to even
+  _mm512_mask_cvtepi32_storeu_epi8(y, k, _mm512_add_epi32(_mm512_cvtps_epi32(v), q.zp));  // round half to even
 }
 
 }  // namespace qfrt
