@@ -64,6 +64,13 @@ YAML::Node at_width(const YAML::Node& sec, int bits, Role r, bool signed_input, 
   return u;
 }
 
+// An activation section with `signed` filled in from the value when the recipe leaves it out: unsigned
+// after a ReLU. A clone: assigning to a node that shares the section would rewrite it for later layers.
+YAML::Node with_sign_of(const ir::Graph& g, const std::string& value, const YAML::Node& sec) {
+  if (sec["signed"]) return YAML::Clone(sec);
+  return merged(sec, YAML::Load(non_negative(g, value) ? "{signed: false}" : "{signed: true}"));
+}
+
 // Adds the quantizer's parameters and node; returns the quantized value's name.
 std::string add_quantizer(ir::Graph& g, std::vector<ir::Node>& new_nodes, const std::string& node_name,
                           const std::string& value, const QuantizerConfig& c, Role r, const std::vector<int64_t>& shape) {
@@ -102,13 +109,10 @@ void quantize_adds(ir::Graph& g, const QuantizeConfig& cfg) {
       if (!g.is_output(v)) marked.insert(v);
   }
   if (marked.empty()) return;
-  const YAML::Node asec = YAML::Clone(cfg.activations.node);
   std::map<std::string, std::string> quantized;  // value -> its quantizer's output
   std::vector<ir::Node> out;
   auto quantize = [&](const std::string& v, const std::string& name) {
-    YAML::Node s = YAML::Clone(asec);  // assigning to a node that shares asec would rewrite it for every later value
-    if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, v) ? "{signed: false}" : "{signed: true}"));
-    const QuantizerConfig c = resolve_quantizer(s, Role::Activation, "quantize.activations");
+    const QuantizerConfig c = resolve_quantizer(with_sign_of(g, v, cfg.activations.node), Role::Activation, "quantize.activations");
     quantized[v] = add_quantizer(g, out, name, v, c, Role::Activation, {});
   };
   for (const ir::ValueInfo& in : g.inputs)
@@ -134,17 +138,19 @@ const ir::Node* activation_quantizer(const ir::Graph& g, const std::string& valu
 
 std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig& cfg) {
   register_quantization();
-  std::vector<size_t> layers;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].op == kFakeQuantOp) throw std::runtime_error("the model is already quantized (node '" + g.nodes[i].name + "')");
-    if (is_layer(g.nodes[i])) layers.push_back(i);
-  }
+  for (const ir::Node& n : g.nodes)
+    if (n.op == kFakeQuantOp) throw std::runtime_error("the model is already quantized (node '" + n.name + "')");
+  auto layer_indices = [&] {
+    std::vector<size_t> r;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (is_layer(g.nodes[i])) r.push_back(i);
+    return r;
+  };
+  std::vector<size_t> layers = layer_indices();
   if (layers.empty()) throw std::runtime_error("quantize: the model has no Conv, Gemm or MatMul layer to quantize");
   if (cfg.adds && cfg.activations.present) {
     quantize_adds(g, cfg);
-    layers.clear();
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      if (is_layer(g.nodes[i])) layers.push_back(i);
+    layers = layer_indices();  // the Adds' quantizers moved them
   }
   std::vector<bool> override_used(cfg.overrides.size(), false);
   std::vector<QuantizedLayer> report;
@@ -196,9 +202,7 @@ std::vector<QuantizedLayer> insert_fake_quant(ir::Graph& g, const QuantizeConfig
         rep.activation_quantizer = aq->name;  // an Add's quantizer (quantize.adds) already feeds this layer
         rep.activation_bits = config_from_node(*aq).bits;
       } else if (asec.IsMap()) {
-        YAML::Node s = asec;
-        if (!s["signed"]) s = merged(s, YAML::Load(non_negative(g, n.inputs[0]) ? "{signed: false}" : "{signed: true}"));
-        QuantizerConfig c = resolve_quantizer(s, Role::Activation, akey);
+        QuantizerConfig c = resolve_quantizer(with_sign_of(g, n.inputs[0], asec), Role::Activation, akey);
         n.inputs[0] = add_quantizer(g, out, n.name + ".aq", n.inputs[0], c, Role::Activation, {});
         rep.activation_quantizer = n.name + ".aq";
         rep.activation_bits = c.bits;
