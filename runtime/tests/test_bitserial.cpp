@@ -31,19 +31,6 @@ std::vector<int8_t> weights(const WSpec& s, int64_t n, std::mt19937& rng) {
   return w;
 }
 
-// Sets QFORGE_RT_LOWBIT for a scope, then restores what the suite was started with.
-struct LowbitEnv {
-  bool had;
-  std::string saved;
-  explicit LowbitEnv(const char* v) : had(std::getenv("QFORGE_RT_LOWBIT") != nullptr) {
-    if (had) saved = std::getenv("QFORGE_RT_LOWBIT");
-    setenv("QFORGE_RT_LOWBIT", v, 1);
-  }
-  ~LowbitEnv() {
-    if (had) setenv("QFORGE_RT_LOWBIT", saved.c_str(), 1);
-    else unsetenv("QFORGE_RT_LOWBIT");
-  }
-};
 }  // namespace
 
 TEST(Bitserial, SumsEqualTheInt8GemmForEveryKindAndWidth) {

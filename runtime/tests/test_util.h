@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -34,6 +35,20 @@ template <class T> std::vector<T> random_ints(size_t n, int lo, int hi, std::mt1
   for (auto& x : v) x = static_cast<T>(d(rng));
   return v;
 }
+
+// Sets QFORGE_RT_LOWBIT for a scope, then restores what the suite was started with.
+struct LowbitEnv {
+  bool had;
+  std::string saved;
+  explicit LowbitEnv(const char* v) : had(std::getenv("QFORGE_RT_LOWBIT") != nullptr) {
+    if (had) saved = std::getenv("QFORGE_RT_LOWBIT");
+    setenv("QFORGE_RT_LOWBIT", v, 1);
+  }
+  ~LowbitEnv() {
+    if (had) setenv("QFORGE_RT_LOWBIT", saved.c_str(), 1);
+    else unsetenv("QFORGE_RT_LOWBIT");
+  }
+};
 
 // Sets the process ISA for a scope (the model code reads active_isa()).
 struct IsaScope {

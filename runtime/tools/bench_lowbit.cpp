@@ -12,6 +12,7 @@
 
 #include "core/cpu.h"
 #include "kernels/bitserial.h"
+#include "kernels/channel_bits.h"
 #include "kernels/conv_blocked.h"
 #include "kernels/gemm.h"
 #include "kernels/pack_panel.h"
@@ -68,10 +69,16 @@ int main(int argc, char** argv) {
     const char* name;
     int wbits, abits;
     bool binary, blocked = false;
+    bool channel_bits = false;  // the channel-packed path (channel_bits.h)
+    bool xnor = false;          // binary activations +-1 around zero point 1 (inputs 0 and 2), XNOR form
   };
   for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"int8 blocked", 8, 8, false, true}, Cfg{"bitserial W4A4", 4, 4, false},
                        Cfg{"bitserial W2A2", 2, 2, false}, Cfg{"bitserial W2A1", 2, 1, false}, Cfg{"bitserial WbinA2", 1, 2, true},
-                       Cfg{"bitserial WbinA1", 1, 1, true}, Cfg{"sign-select WbinA8", 1, 8, true}}) {
+                       Cfg{"bitserial WbinA1", 1, 1, true}, Cfg{"xnor WbinAbin", 1, 1, true, false, false, true},
+                       Cfg{"sign-select WbinA8", 1, 8, true}, Cfg{"chbits W4A4", 4, 4, false, false, true},
+                       Cfg{"chbits W2A2", 2, 2, false, false, true}, Cfg{"chbits W2A1", 2, 1, false, false, true},
+                       Cfg{"chbits WbinA2", 1, 2, true, false, true}, Cfg{"chbits WbinA1", 1, 1, true, false, true},
+                       Cfg{"chbits xnor WbinAbin", 1, 1, true, false, true, true}}) {
     QWeights qw;
     qw.M = M, qw.K = K;
     const int wlo = c.binary ? -1 : -(1 << (c.wbits - 1)), whi = c.binary ? 1 : (1 << (c.wbits - 1)) - 1;
@@ -84,17 +91,26 @@ int main(int argc, char** argv) {
     qw.zp.assign(static_cast<size_t>(M), 0), qw.scale.assign(static_cast<size_t>(M), 0.01);
     QInput in;
     in.scale = 0.1;
+    in.zp = c.xnor ? 1 : 0;
     QOutput out;
     out.kind = Epilogue::Quantized, out.scale = 1.0, out.zp = 0;
     QLayer L = prepare_qlayer(qw, in, {}, {}, out);
-    const bool ok = c.wbits == 8 || (c.abits == 8 ? enable_sign_select(L, c.binary) : enable_bitserial(L, c.wbits, c.binary, c.abits, 0));
+    const bool ok = c.wbits == 8 || (c.xnor ? enable_xnor(L, c.binary, 0, 2)
+                                     : c.abits == 8 ? enable_sign_select(L, c.binary) : enable_bitserial(L, c.wbits, c.binary, c.abits, 0));
     if (!ok) {
       std::printf("%s: could not switch\n", c.name);
       return 1;
     }
     if (c.blocked) enable_blocked_conv(L, C, 3, 3);  // the runtime's path for 3x3 stride-1 layers (conv_blocked.h)
+    if (c.channel_bits) {
+      enable_channel_bits(L, C, 3, 3);
+      if (!channel_bits_fits(L, g)) {
+        std::printf("%s: no channel-packed path for %lld channels\n", c.name, (long long)C);
+        continue;
+      }
+    }
     std::vector<uint8_t> x(static_cast<size_t>(C * H * W)), y(static_cast<size_t>(M * cols));
-    for (auto& v : x) v = static_cast<uint8_t>(xd(rng));
+    for (auto& v : x) v = static_cast<uint8_t>(c.xnor ? 2 * (xd(rng) & 1) : xd(rng));
     const double layer = best_ms(reps, [&] { qconv_run(isa, L, g, 1, x.data(), y.data()); });
     if (c.blocked) {  // no separate GEMM: it reads the blocked input in place
       std::printf("%-18s %10.3f %10.1f %12.1f %10s %12s\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), "-", "-");
@@ -105,10 +121,21 @@ int main(int argc, char** argv) {
     pack_conv_panel(x.data(), false, g, 0, 0, 0, cols, panel.data(), nullptr);
     std::vector<int32_t> Cm(static_cast<size_t>(M * nb * kPanelCols));
     BitActs acts;
-    if (L.bits.wbits && !L.sign_select) bit_acts_from_panel(isa, panel.data(), K, Kp, cols, 0, c.abits, acts);
+    const BitWeights& bw = c.channel_bits ? L.cbits.w : L.bits;
+    if (c.channel_bits) {  // the GEMM on the planes bit_im2col builds from the packed input
+      std::vector<uint64_t> cb(static_cast<size_t>(H * W * L.cbits.G * L.x_bits)), pad(static_cast<size_t>(L.cbits.G * L.x_bits), 0);
+      std::vector<int32_t> pixpop(static_cast<size_t>(H * W));
+      pack_channel_bits(isa, x.data(), C, H * W, false, L.bits.xnor ? L.pad_u8 : L.x_lo_u8, L.x_bits, L.bits.xnor, cb.data(), pixpop.data());
+      bit_im2col(cb.data(), bw.binary ? pixpop.data() : nullptr, g, L.cbits.G, L.x_bits, L.bits.xnor, pad.data(), 0, cols, acts);
+    } else if (L.bits.xnor) {
+      xnor_acts_from_panel(isa, panel.data(), K, Kp, cols, L.pad_u8, acts);
+    } else if (L.bits.wbits && !L.sign_select) {
+      bit_acts_from_panel(isa, panel.data(), K, Kp, cols, 0, c.abits, acts);
+    }
+    const uint8_t lo = L.bits.xnor ? L.pad_u8 : 0;
     const double gemm = best_ms(reps, [&] {
       if (L.sign_select) sign_select_gemm(isa, L.bits, 0, M, panel.data(), K, Kp, cols, acts, Cm.data(), nb * kPanelCols);
-      else if (L.bits.wbits) bitserial_gemm(isa, L.bits, 0, M, acts, cols, 0, Cm.data(), nb * kPanelCols);
+      else if (L.bits.wbits) bitserial_gemm(isa, bw, 0, M, acts, cols, lo, Cm.data(), nb * kPanelCols);
       else gemm_u8s8(isa, GemmArgs{L.A.data(), M, Kp, panel.data(), nb, Cm.data(), nb * kPanelCols});
     });
     std::printf("%-18s %10.3f %10.1f %12.1f %10.3f %12.1f\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,

@@ -16,6 +16,7 @@
 #include "graph/op.h"
 #include "graph/qparams.h"
 #include "graph/spatial.h"
+#include "kernels/channel_bits.h"
 #include "kernels/conv_blocked.h"
 #include "kernels/pool_q.h"
 #include "kernels/quantize.h"
@@ -110,8 +111,9 @@ const Tensor* opt(const Inputs& in, size_t k) { return k < in.size() ? in[k] : n
 std::string layer_kernel(const QLayer& L) {
   if (!L.bits.wbits) return "";
   if (L.sign_select) return std::string("sign-select ") + (L.bits.binary ? "binary" : "ternary");
-  if (L.bits.xnor) return std::string("xnor ") + (L.bits.binary ? "binary" : "ternary");
-  return std::string("bitserial W") + (L.bits.binary ? "bin" : std::to_string(L.bits.wbits)) + "A" + std::to_string(L.x_bits);
+  const std::string packed = L.cbits.G ? ", channel-packed" : "";
+  if (L.bits.xnor) return std::string("xnor ") + (L.bits.binary ? "binary" : "ternary") + packed;
+  return std::string("bitserial W") + (L.bits.binary ? "bin" : std::to_string(L.bits.wbits)) + "A" + std::to_string(L.x_bits) + packed;
 }
 
 // The widths annotate_widths (pack/widths.h) put on the node pick the bit-serial kernel.
@@ -218,6 +220,7 @@ class QConvOp : public Op {
     QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
     const std::vector<int64_t> strides = n_.ints("strides", {1, 1});
     if (w.rank() == 4 && strides.size() == 2 && strides[0] == strides[1]) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3), strides[0]);
+    if (w.rank() == 4 && n_.i("group", 1) == 1) enable_channel_bits(L, w.dim(1), w.dim(2), w.dim(3));
     return L;
   }
 

@@ -8,6 +8,7 @@
 #include "core/buffer.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/channel_bits.h"
 #include "kernels/conv_blocked.h"
 #include "kernels/depthwise.h"
 #include "kernels/gemm.h"
@@ -231,6 +232,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
   if (g.K() != L.K || g.M != L.M) fail("conv geometry does not match its weights");
   if (g.group == g.C && g.M == g.C && L.row_wzp.empty()) return depthwise_run(isa, L, g, N, x, y, residual, yq);
   if (blocked_conv_fits(isa, L, g)) return blocked_conv_run(isa, L, g, N, x, y, residual, yq);
+  if (channel_bits_fits(L, g)) return channel_bits_conv_run(isa, L, g, N, x, y, residual, yq);
   const size_t esz = L.out.elem_size();
   // Padding once, up front, turns every im2col row into plain copies (pack_panel.cpp's fast path).
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> padded;

@@ -47,6 +47,13 @@ struct BlockedWeights {
   std::vector<int8_t> A;                   // [M][Kp]
 };
 
+// A bit-serial conv's weights for the channel-packed path (channel_bits.h): K in (ky, kx, channel) order,
+// channels rounded up to 64. G == 0: not prepared.
+struct ChannelBitWeights {
+  int64_t C = 0, G = 0, kh = 0, kw = 0;
+  BitWeights w;
+};
+
 struct QLayer {
   int64_t M = 0, K = 0, Kp = 0;
   std::vector<int8_t> A;              // [M][Kp]
@@ -64,6 +71,7 @@ struct QLayer {
   uint8_t x_lo_u8 = 0;
   bool sign_select = false;           // bits in the XNOR form, run by sign_select_gemm on 8-bit inputs
   BlockedWeights blocked;             // enable_blocked_conv (conv_blocked.h)
+  ChannelBitWeights cbits;            // enable_channel_bits (channel_bits.h)
   Epilogue epilogue(int64_t m0) const;  // for rows m0..
 };
 

@@ -1,0 +1,166 @@
+#include "kernels/channel_bits.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/buffer.h"
+#include "core/env.h"
+#include "core/error.h"
+#include "kernels/work_split.h"
+
+namespace qfrt {
+
+namespace {
+int64_t groups64(int64_t C) { return (C + 63) / 64; }
+int plane_count(bool xnor, int planes) { return xnor ? 2 : planes; }
+}  // namespace
+
+int32_t word_pop(const uint64_t* w, int64_t G, int P, bool xnor) {
+  int32_t pop = 0;
+  for (int64_t grp = 0; grp < G; ++grp)
+    for (int i = 0; i < P; ++i)
+      if (!xnor) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * P + i])) << i;
+      else if (i == 1) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * P + i]));
+  return pop;
+}
+
+void pack_channel_bits_pixels(const uint8_t* x, int64_t C, int64_t HW, int64_t p0, int64_t p1, bool x_signed, uint8_t lo, int planes,
+                              bool xnor, uint64_t* out, int32_t* pixpop) {
+  const int64_t G = groups64(C);
+  const int P = plane_count(xnor, planes);
+  std::fill(out + p0 * G * P, out + p1 * G * P, uint64_t{0});
+  const uint8_t flip = x_signed ? 0x80 : 0;
+  for (int64_t c = 0; c < C; ++c) {
+    const uint64_t bit = uint64_t{1} << (c % 64);
+    for (int64_t p = p0; p < p1; ++p) {
+      const uint8_t u = static_cast<uint8_t>((x[c * HW + p] ^ flip) - lo);
+      uint64_t* w = out + (p * G + c / 64) * P;
+      if (xnor) {
+        if (static_cast<int8_t>(u) > 0) w[0] |= bit;
+        if (u != 0) w[1] |= bit;
+      } else {
+        for (int i = 0; i < P; ++i)
+          if (u >> i & 1) w[i] |= bit;
+      }
+    }
+  }
+  if (pixpop)
+    for (int64_t p = p0; p < p1; ++p) pixpop[p] = word_pop(out + p * G * P, G, P, xnor);
+}
+
+void pack_channel_bits_scalar(const uint8_t* x, int64_t C, int64_t HW, bool x_signed, uint8_t lo, int planes, bool xnor, uint64_t* out,
+                              int32_t* pixpop) {
+  pack_channel_bits_pixels(x, C, HW, 0, HW, x_signed, lo, planes, xnor, out, pixpop);
+}
+
+void pack_channel_bits(Isa isa, const uint8_t* x, int64_t C, int64_t HW, bool x_signed, uint8_t lo, int planes, bool xnor, uint64_t* out,
+                       int32_t* pixpop) {
+  if (isa == Isa::Avx512Vnni && bitserial_avx512_available())
+    return pack_channel_bits_avx512(x, C, HW, x_signed, lo, planes, xnor, out, pixpop);
+  pack_channel_bits_scalar(x, C, HW, x_signed, lo, planes, xnor, out, pixpop);
+}
+
+void bit_im2col(const uint64_t* cb, const int32_t* pixpop, const ConvGeom& g, int64_t G, int P, bool xnor, const uint64_t* pad_words,
+                int64_t col0, int64_t cols, BitActs& a) {
+  a.xnor = xnor;
+  a.abits = P;
+  a.nw = g.kh * g.kw * G;
+  a.ncp = bit_cols_padded(cols);
+  a.planes.resize(static_cast<size_t>(a.nw * P * a.ncp));
+  a.colpop.assign(static_cast<size_t>(a.ncp), 0);
+  const int64_t GP = G * P, ncp = a.ncp;
+  std::vector<const uint64_t*> src(static_cast<size_t>(cols));
+  const int32_t pad_pop = pixpop ? word_pop(pad_words, G, P, xnor) : 0;
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx) {
+      // Each column's source words for this kernel tap: its pixel's, or the padding's.
+      int64_t oy = col0 / g.OW, ox = col0 % g.OW;
+      for (int64_t j = 0; j < cols; ++j) {
+        const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+        const bool inside = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W;
+        src[static_cast<size_t>(j)] = inside ? cb + (iy * g.W + ix) * GP : pad_words;
+        if (pixpop) a.colpop[static_cast<size_t>(j)] += inside ? pixpop[iy * g.W + ix] : pad_pop;
+        if (++ox == g.OW) ox = 0, ++oy;
+      }
+      uint64_t* dst = a.planes.data() + (ky * g.kw + kx) * GP * ncp;  // rows (w, i) of this tap, w = tap * G + group
+      for (int64_t r = 0; r < GP; ++r) {
+        uint64_t* row = dst + r * ncp;
+        for (int64_t j = 0; j < cols; ++j) row[j] = src[static_cast<size_t>(j)][r];
+        std::fill(row + cols, row + ncp, uint64_t{0});
+      }
+    }
+}
+
+void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw) {
+  if (!L.bits.wbits || L.sign_select || !L.row_wzp.empty() || C * kh * kw != L.K || L.K == 0) return;
+  const int64_t G = groups64(C);
+  if (G * 64 * 4 > C * 5) return;  // more than 1/4 of the bits would be channel padding
+  const int64_t Kc = kh * kw * G * 64;
+  // Weights in (ky, kx, channel) order; padded channels meet zero activation bits, so their weight only
+  // has to be one the form can hold (binary has no 0) and stay out of the row sums.
+  std::vector<int8_t> w(static_cast<size_t>(L.M * Kc), static_cast<int8_t>(L.bits.binary ? 1 : 0));
+  for (int64_t m = 0; m < L.M; ++m)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t ky = 0; ky < kh; ++ky)
+        for (int64_t kx = 0; kx < kw; ++kx)
+          w[static_cast<size_t>(m * Kc + (ky * kw + kx) * G * 64 + c)] = L.A[static_cast<size_t>(m * L.Kp + (c * kh + ky) * kw + kx)];
+  BitWeights bw = L.bits.xnor ? make_xnor_weights(w.data(), L.M, Kc, L.bits.binary) : make_bit_weights(w.data(), L.M, Kc, L.bits.wbits, L.bits.binary);
+  bw.rowsum = L.bits.rowsum;
+  L.cbits.C = C, L.cbits.G = G, L.cbits.kh = kh, L.cbits.kw = kw;
+  L.cbits.w = std::move(bw);
+}
+
+bool channel_bits_fits(const QLayer& L, const ConvGeom& g) {
+  static const bool off = env_is_zero("QFORGE_RT_CHANNEL_BITS");
+  const ChannelBitWeights& cw = L.cbits;
+  return !off && cw.G && g.group == 1 && g.C == cw.C && g.kh == cw.kh && g.kw == cw.kw && L.row_wzp.empty() && !L.sign_select;
+}
+
+void channel_bits_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual,
+                           uint8_t* yq) {
+  const ChannelBitWeights& cw = L.cbits;
+  const bool xnor = L.bits.xnor;
+  const int P = plane_count(xnor, L.x_bits);
+  const uint8_t lo = xnor ? L.pad_u8 : L.x_lo_u8;
+  const int64_t HW = g.H * g.W, GP = cw.G * P;
+  // Padding's words: the bits of (pad - lo) on the real channels (XNOR: the zero point, all zero).
+  std::vector<uint64_t> pad(static_cast<size_t>(GP), 0);
+  if (!xnor)
+    for (int64_t grp = 0; grp < cw.G; ++grp) {
+      const int64_t real = std::min<int64_t>(64, g.C - grp * 64);
+      const uint64_t mask = real == 64 ? ~uint64_t{0} : (uint64_t{1} << real) - 1;
+      for (int i = 0; i < P; ++i)
+        if ((L.pad_u8 - lo) >> i & 1) pad[static_cast<size_t>(grp * P + i)] = mask;
+    }
+  std::vector<uint64_t, RecyclingAllocator<uint64_t>> cb(static_cast<size_t>(N * HW * GP));
+  const bool colpop = cw.w.binary;  // only binary weights' sums use the column counts
+  std::vector<int32_t, RecyclingAllocator<int32_t>> pixpop(colpop ? static_cast<size_t>(N * HW) : 0);
+  const int64_t ncols = g.OH * g.OW, nblocks = (ncols + kPanelCols - 1) / kPanelCols;
+  const bool par = N * ncols * g.M * g.K() > parallel_macs(isa);
+  run_items(N, par && N > 1, [&](int64_t n) {
+    pack_channel_bits(isa, x + n * g.C * HW, g.C, HW, L.in.is_signed, lo, P, xnor, cb.data() + n * HW * GP,
+                      colpop ? pixpop.data() + n * HW : nullptr);
+  });
+  const size_t esz = L.out.elem_size();
+  uint8_t* y = static_cast<uint8_t*>(yv);
+  const Split sp = split_work(N, nblocks, g.M, par);
+  auto item = [&](int64_t it) {
+    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, n = it / (sp.mparts * sp.chunks);
+    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
+    const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
+    const int64_t m0 = part * sp.rows, rows = std::min(sp.rows, g.M - m0);
+    if (rows <= 0 || cols <= 0) return;
+    thread_local BitActs acts;
+    thread_local std::vector<int32_t> C;
+    bit_im2col(cb.data() + n * HW * GP, colpop ? pixpop.data() + n * HW : nullptr, g, cw.G, P, xnor, pad.data(), col0, cols, acts);
+    C.resize(static_cast<size_t>(rows * nb * kPanelCols));
+    bitserial_gemm(isa, cw.w, m0, rows, acts, cols, lo, C.data(), nb * kPanelCols);
+    Epilogue e = L.epilogue(m0);
+    if (residual) e.residual = residual + (n * g.M + m0) * ncols + col0;
+    if (yq) e.qout = yq + (n * g.M + m0) * ncols + col0;
+    run_epilogue(isa, e, C.data(), nb * kPanelCols, rows, cols, y + static_cast<size_t>((n * g.M + m0) * ncols + col0) * esz, ncols, 1);
+  };
+  run_items(N * sp.chunks * sp.mparts, par, item);
+}
+
+}  // namespace qfrt
