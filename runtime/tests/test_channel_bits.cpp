@@ -184,3 +184,24 @@ TEST(ChannelBits, ModelsTakeThePathAndMatchInt8) {
     }
   }
 }
+
+// Auto mode (the default) takes bit-serial from fewer output channels when the conv can be channel-packed.
+TEST(ChannelBits, AutoModeTakesPackableConvsFromSixtyFourChannels) {
+  if (active_isa() != Isa::Avx512Vnni || !bitserial_avx512_available()) GTEST_SKIP() << "auto mode needs VNNI and vpopcntq";
+  LowbitEnv env("auto");
+  std::mt19937 rng(54);
+  auto takes = [&](int64_t M, int wbits, int abits, int64_t C) {
+    QWeights qw;
+    qw.M = M, qw.K = 64 * 9, qw.w = random_ints<int8_t>(static_cast<size_t>(M * 64 * 9), -2, 1, rng);
+    qw.zp.assign(static_cast<size_t>(M), 0), qw.scale.assign(static_cast<size_t>(M), 0.01);
+    QLayer L = prepare_qlayer(qw, QInput{}, {}, {}, QOutput{});
+    return enable_bitserial(L, wbits, false, abits, 0, C);
+  };
+  EXPECT_TRUE(takes(64, 2, 1, 64));    // packable: W2A1 from 64 rows
+  EXPECT_FALSE(takes(64, 2, 1, 0));    // the panel path needs 128
+  EXPECT_TRUE(takes(128, 2, 1, 0));
+  EXPECT_FALSE(takes(64, 2, 2, 64));   // W2A2 packable from 128 rows
+  EXPECT_TRUE(takes(128, 2, 2, 64));
+  EXPECT_FALSE(takes(128, 2, 2, 0));   // never on the panel path
+  EXPECT_FALSE(takes(128, 4, 2, 64));  // W4A2: the int8 kernel
+}

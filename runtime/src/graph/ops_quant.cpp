@@ -116,14 +116,15 @@ std::string layer_kernel(const QLayer& L) {
   return std::string("bitserial W") + (L.bits.binary ? "bin" : std::to_string(L.bits.wbits)) + "A" + std::to_string(L.x_bits) + packed;
 }
 
-// The widths annotate_widths (pack/widths.h) put on the node pick the bit-serial kernel.
-QLayer with_lowbit(const Node& n, QLayer L) {
+// The widths annotate_widths (pack/widths.h) put on the node pick the bit-serial kernel. C: a conv's
+// input channels when it could take the channel-packed path (enable_bitserial), else 0.
+QLayer with_lowbit(const Node& n, QLayer L, int64_t C) {
   const std::string kind = n.s("qf_w_kind", "");
   if ((kind == "binary" || kind == "ternary") && n.has("qf_x_lo") && n.has("qf_x_hi") &&
-      enable_xnor(L, kind == "binary", n.i("qf_x_lo", 0), n.i("qf_x_hi", 255)))
+      enable_xnor(L, kind == "binary", n.i("qf_x_lo", 0), n.i("qf_x_hi", 255), C))
     return L;
   if (n.has("qf_w_bits") && n.has("qf_x_bits") &&
-      enable_bitserial(L, static_cast<int>(n.i("qf_w_bits", 8)), kind == "binary", static_cast<int>(n.i("qf_x_bits", 8)), n.i("qf_x_lo", 0)))
+      enable_bitserial(L, static_cast<int>(n.i("qf_w_bits", 8)), kind == "binary", static_cast<int>(n.i("qf_x_bits", 8)), n.i("qf_x_lo", 0), C))
     return L;
   if (kind == "binary" || kind == "ternary") enable_sign_select(L, kind == "binary");
   return L;
@@ -217,10 +218,11 @@ class QConvOp : public Op {
         }
       }
     }
-    QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo));
+    const bool packable = w.rank() == 4 && n_.i("group", 1) == 1;  // the channel-packed bit-serial path's convs
+    QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, w, M, K, false, wq), qi, bi, bf, qo), packable ? w.dim(1) : 0);
     const std::vector<int64_t> strides = n_.ints("strides", {1, 1});
     if (w.rank() == 4 && strides.size() == 2 && strides[0] == strides[1]) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3), strides[0]);
-    if (w.rank() == 4 && n_.i("group", 1) == 1) enable_channel_bits(L, w.dim(1), w.dim(2), w.dim(3));
+    if (packable) enable_channel_bits(L, w.dim(1), w.dim(2), w.dim(3));
     return L;
   }
 
@@ -313,7 +315,7 @@ class QGemmOp : public Op {
       }
       if (form_ == QGemm) read_bias(n_, opt(in, 8), N, bi, bf);
     }
-    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo));
+    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo), 0);
   }
 
   Node n_;

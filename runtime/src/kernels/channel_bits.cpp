@@ -93,8 +93,8 @@ void bit_im2col(const uint64_t* cb, const int32_t* pixpop, const ConvGeom& g, in
 
 void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw) {
   if (!L.bits.wbits || L.sign_select || !L.row_wzp.empty() || C * kh * kw != L.K || L.K == 0) return;
+  if (!channel_bits_worth(C)) return;
   const int64_t G = groups64(C);
-  if (G * 64 * 4 > C * 5) return;  // more than 1/4 of the bits would be channel padding
   const int64_t Kc = kh * kw * G * 64;
   // Weights in (ky, kx, channel) order; padded channels meet zero activation bits, so their weight only
   // has to be one the form can hold (binary has no 0) and stay out of the row sums.

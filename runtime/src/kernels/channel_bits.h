@@ -39,6 +39,9 @@ int32_t word_pop(const uint64_t* w, int64_t G, int planes, bool xnor);
 void bit_im2col(const uint64_t* cb, const int32_t* pixpop, const ConvGeom& g, int64_t G, int planes, bool xnor, const uint64_t* pad_words,
                 int64_t col0, int64_t cols, BitActs& a);
 
+// Whether C input channels waste at most 1/4 of the bits on the rounding up to 64.
+inline bool channel_bits_worth(int64_t C) { return C > 0 && (C + 63) / 64 * 64 * 4 <= C * 5; }
+
 // After enable_bitserial / enable_xnor on a conv with C input channels and a kh x kw kernel: also
 // prepare the channel-ordered weights (QLayer::cbits). Only for groups of 1, weight zero points 0,
 // and channel counts that waste at most 1/4 of the bits on the rounding to 64.

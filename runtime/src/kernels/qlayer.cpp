@@ -24,6 +24,12 @@ namespace {
 // low-bit form was slower; at 256 channels 14x14 W2A1 1.33x, Wbin A1 1.7x, W2A2 1.0x).
 constexpr int kBitserialAutoMaxBits = 2;
 constexpr int64_t kBitserialAutoMinRows = 128;
+// The channel-packed path (channel_bits.h) builds its planes for much less, so it pays from 64 output
+// channels, and W2A2 from 128 (same bench against the int8 blocked layer: binary x 1-bit 1.5x at 64
+// channels 56x56, 2.0x at 64 x 8x8, 2.2x at 128 x 28x28, 3.7x at 256 x 14x14; W2A2 0.85x at 64 x 56x56,
+// 1.04x at 128 x 28x28, 1.3x at 128 x 7x7, 1.4x at 256 x 14x14).
+constexpr int64_t kChannelPackedAutoMinRows = 64;
+constexpr int64_t kChannelPackedW2A2MinRows = 128;
 
 struct Scratch {
   std::vector<uint8_t> panel;
@@ -120,6 +126,14 @@ namespace {
 enum class LowbitMode { Off, Auto, All };
 // Auto also needs the AVX-512 popcount kernels: the scalar references are for tests, not speed.
 bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx512_available(); }
+// Auto mode's choice for a layer of weight bits x activation bits `product` (XNOR form: 1); C > 0: a
+// conv with C input channels, which may take the channel-packed path.
+bool auto_takes(const QLayer& L, int product, int64_t C) {
+  if (!fast_popcount()) return false;
+  if (C > 0 && L.row_wzp.empty() && channel_bits_worth(C))
+    return product <= kBitserialAutoMaxBits ? L.M >= kChannelPackedAutoMinRows : product <= 4 && L.M >= kChannelPackedW2A2MinRows;
+  return product <= kBitserialAutoMaxBits && L.M >= kBitserialAutoMinRows;
+}
 LowbitMode lowbit_mode() {
   const char* e = std::getenv("QFORGE_RT_LOWBIT");
   const std::string v = e ? e : "";
@@ -144,9 +158,9 @@ std::vector<int8_t> weights_within(const QLayer& L, int lo, int hi, bool nonzero
 }
 }  // namespace
 
-bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi) {
+bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi, int64_t C) {
   const LowbitMode mode = lowbit_mode();
-  if (mode == LowbitMode::Off || (mode == LowbitMode::Auto && (L.M < kBitserialAutoMinRows || !fast_popcount()))) return false;
+  if (mode == LowbitMode::Off || (mode == LowbitMode::Auto && !auto_takes(L, 1, C))) return false;
   if (x_lo < L.in.zp - 1 || x_hi > L.in.zp + 1 || L.M * L.K == 0) return false;
   const std::vector<int8_t> w = weights_within(L, -1, 1, binary);
   if (w.empty()) return false;
@@ -165,10 +179,10 @@ bool enable_sign_select(QLayer& L, bool binary) {
   return true;
 }
 
-bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo) {
+bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo, int64_t C) {
   const LowbitMode mode = lowbit_mode();
   if (mode == LowbitMode::Off || !(wbits == 1 || wbits == 2 || wbits == 4) || !(x_bits == 1 || x_bits == 2 || x_bits == 4)) return false;
-  if (mode == LowbitMode::Auto && (wbits * x_bits > kBitserialAutoMaxBits || L.M < kBitserialAutoMinRows || !fast_popcount())) return false;
+  if (mode == LowbitMode::Auto && !auto_takes(L, wbits * x_bits, C)) return false;
   const int64_t lo = x_lo + (L.in.is_signed ? 128 : 0);
   if (lo < 0 || lo + (1 << x_bits) - 1 > 255) return false;
   if (L.pad_u8 < lo || L.pad_u8 > lo + (1 << x_bits) - 1) return false;  // padding would not be a real 0

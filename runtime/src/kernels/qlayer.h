@@ -82,13 +82,14 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 // Switches a prepared layer to the bit-serial kernel when its weights hold in wbits (1 = binary +-1,
 // 2, 4), its inputs lie in [x_lo, x_lo + 2^x_bits) (x_lo in the input's own type) and padding (the
 // zero point) is inside that range. QFORGE_RT_LOWBIT=0 never switches, =all switches whenever it is
-// exact, default (auto) only where it beats the int8 GEMM (wbits x x_bits <= 4, >= 64 output
-// channels). Returns whether it switched.
-bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo);
+// exact, default (auto) only where it beats the int8 path: wbits x x_bits <= 2 and >= 128 output
+// channels; for a conv with C input channels that can take the channel-packed path (channel_bits.h),
+// <= 2 from 64 output channels and W2A2 from 128. C = 0: not such a conv. Returns whether it switched.
+bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo, int64_t C = 0);
 // The XNOR form for binary / ternary weights when the inputs lie in [zp - 1, zp + 1] (binary or
 // ternary activations around the zero point; padding, the zero point, then counts as 0). Same
-// QFORGE_RT_LOWBIT policy (auto: >= 64 output channels).
-bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi);
+// QFORGE_RT_LOWBIT policy, as a product of 1.
+bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi, int64_t C = 0);
 // Sign-select for binary / ternary weights with any 8-bit inputs. vpdpbusd does 64 MACs an
 // instruction against its 3 per 64, so only QFORGE_RT_LOWBIT=all picks it on a VNNI CPU (it keeps the
 // weights at 1-2 bits in memory).
