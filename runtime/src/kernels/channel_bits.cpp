@@ -110,10 +110,14 @@ void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw) {
   L.cbits.w = std::move(bw);
 }
 
-bool channel_bits_fits(const QLayer& L, const ConvGeom& g) {
+bool channel_bits_enabled() {
   static const bool off = env_is_zero("QFORGE_RT_CHANNEL_BITS");
+  return !off;
+}
+
+bool channel_bits_fits(const QLayer& L, const ConvGeom& g) {
   const ChannelBitWeights& cw = L.cbits;
-  return !off && cw.G && g.group == 1 && g.C == cw.C && g.kh == cw.kh && g.kw == cw.kw && L.row_wzp.empty() && !L.sign_select;
+  return channel_bits_enabled() && cw.G && g.group == 1 && g.C == cw.C && g.kh == cw.kh && g.kw == cw.kw && L.row_wzp.empty() && !L.sign_select;
 }
 
 void channel_bits_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual,

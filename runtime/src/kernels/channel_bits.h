@@ -46,7 +46,9 @@ inline bool channel_bits_worth(int64_t C) { return C > 0 && (C + 63) / 64 * 64 *
 // prepare the channel-ordered weights (QLayer::cbits). Only for groups of 1, weight zero points 0,
 // and channel counts that waste at most 1/4 of the bits on the rounding to 64.
 void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw);
-// Whether qconv_run takes this path for g (QFORGE_RT_CHANNEL_BITS=0 turns it off, to compare).
+// QFORGE_RT_CHANNEL_BITS=0 turns the path off (to compare); auto mode then keeps the panel path's limits.
+bool channel_bits_enabled();
+// Whether qconv_run takes this path for g.
 bool channel_bits_fits(const QLayer& L, const ConvGeom& g);
 // qconv_run's path for such layers (same arguments).
 void channel_bits_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y, const float* residual,

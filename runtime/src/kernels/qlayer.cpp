@@ -130,7 +130,7 @@ bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx51
 // conv with C input channels, which may take the channel-packed path.
 bool auto_takes(const QLayer& L, int product, int64_t C) {
   if (!fast_popcount()) return false;
-  if (C > 0 && L.row_wzp.empty() && channel_bits_worth(C))
+  if (C > 0 && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled())
     return product <= kBitserialAutoMaxBits ? L.M >= kChannelPackedAutoMinRows : product <= 4 && L.M >= kChannelPackedW2A2MinRows;
   return product <= kBitserialAutoMaxBits && L.M >= kBitserialAutoMinRows;
 }
