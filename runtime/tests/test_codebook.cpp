@@ -153,7 +153,7 @@ TEST(Codebook, CodebookModelPacksIndicesAndRunsLikeItsOnnxFile) {
   std::uniform_real_distribution<float> d(-0.5f, 2.5f);
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
   x.data<float>()[0] = 0.6f;  // on a boundary: the lower level
-  ::unsetenv("QFORGE_RT_CODEBOOK");  // the default: the exact levels, on the float path
+  ::unsetenv("QFORGE_RT_CODEBOOK");  // the default: levels no integer grid holds exactly stay on the float path
   Model a(onnx), p(qfp);
   const Tensor ya = a.run({x})[0], yp = p.run({x})[0];
   EXPECT_EQ(a.ops().count("qf.QConvToFloat"), 0u);
@@ -228,4 +228,61 @@ TEST(Codebook, BatchNormFoldsIntoTheLevels) {
   const Tensor ya = as_written.run({x})[0], yf = folded.run({x})[0];
   ASSERT_EQ(ya.shape, yf.shape);
   for (int64_t i = 0; i < ya.numel(); ++i) EXPECT_NEAR(yf.data<float>()[i], ya.data<float>()[i], 1e-5f) << i;
+}
+
+// Codebooks that an integer grid holds exactly (here XNOR-Net's sign activations, levels {-1, +1}, the boundary
+// just below 0 so that 0 goes up as sign() sends it; and a uniform {0, 0.5, 1, 1.5}) go onto that grid at load,
+// without QFORGE_RT_CODEBOOK=int8: the conv runs on the integer kernels (the XNOR one for the binary case),
+// and its outputs equal the graph run as written up to float rounding.
+TEST(Codebook, ExactLevelsTakeTheIntegerKernelsByDefault) {
+  ::unsetenv("QFORGE_RT_CODEBOOK");
+  qfrt_test::LowbitEnv all("all");
+  struct Case {
+    std::vector<float> thresholds, levels;
+    const char* kernel;  // "" : the int8 kernel
+  };
+  const Case cases[] = {{{std::nextafter(0.f, -1.f)}, {-1.f, 1.f}, "xnor binary, channel-packed"},
+                        {{0.25f, 0.75f, 1.25f}, {0.f, 0.5f, 1.f, 1.5f}, ""}};
+  for (const Case& c : cases) {
+    const int64_t M = 64, C = 64, H = 5, W = 5;
+    OnnxBuilder b;
+    b.import_domain("ai.qforge", 1);
+    b.input("x", {2, C, H, W});
+    const int64_t T = static_cast<int64_t>(c.thresholds.size()), L = static_cast<int64_t>(c.levels.size());
+    b.floats("thr", {T}, c.thresholds);
+    b.floats("alevels", {L}, c.levels);
+    std::mt19937 rng(10);
+    std::vector<int> wi;
+    for (int64_t i = 0; i < M * C * 9; ++i) wi.push_back(rng() % 2 ? 1 : -1);
+    b.int8s("wq", {M, C, 3, 3}, wi);
+    std::vector<float> ws;
+    for (int64_t m = 0; m < M; ++m) ws.push_back(0.01f * static_cast<float>(m + 1));
+    b.floats("ws", {M}, ws);
+    b.int8s("wzp", {M}, std::vector<int>(static_cast<size_t>(M), 0));
+    b.node("CodebookQuantize", {"x", "thr"}, {"xi"}, "aq")->set_domain("ai.qforge");
+    b.node("CodebookDequantize", {"xi", "alevels"}, {"xq"}, "adq")->set_domain("ai.qforge");
+    OnnxBuilder::attr(b.node("DequantizeLinear", {"wq", "ws", "wzp"}, {"w"}, "wdq"), "axis", int64_t{0});
+    auto* conv = b.node("Conv", {"xq", "w"}, {"y"}, "conv");
+    OnnxBuilder::attr(conv, "pads", std::vector<int64_t>{1, 1, 1, 1});
+    b.output("y");
+    const std::string onnx = tmp("exact.onnx");
+    b.save(onnx);
+    Tensor x(DType::F32, {2, C, H, W});
+    std::normal_distribution<float> d(0.6f, 0.7f);
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+    x.data<float>()[0] = 0.f, x.data<float>()[1] = -0.f, x.data<float>()[2] = 0.25f;  // boundaries
+    Model ref(onnx, /*lower=*/false), m(onnx);
+    EXPECT_EQ(m.ops().count("qf.QConvToFloat"), 1u) << c.kernel;
+    EXPECT_EQ(m.ops().count("qf.CodebookDequantize"), 0u);
+    if (*c.kernel) EXPECT_EQ(m.kernels()[c.kernel], 1) << c.kernel;
+    ::setenv("QFORGE_RT_CODEBOOK", "float", 1);  // every codebook layer in float: the path before
+    Model f(onnx);
+    ::unsetenv("QFORGE_RT_CODEBOOK");
+    EXPECT_EQ(f.ops().count("qf.QConvToFloat"), 0u);
+    EXPECT_EQ(f.ops().count("qf.CodebookDequantize"), 1u);
+    const Tensor yr = ref.run({x})[0], ym = m.run({x})[0];
+    ASSERT_EQ(yr.shape, ym.shape);
+    for (int64_t i = 0; i < yr.numel(); ++i)
+      ASSERT_NEAR(ym.data<float>()[i], yr.data<float>()[i], 1e-5f * (1 + std::abs(yr.data<float>()[i]))) << i;
+  }
 }

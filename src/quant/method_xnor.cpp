@@ -11,6 +11,8 @@
 //   0 elsewhere; u = x (signed) or 2x - 1 (unsigned).
 #include "methods_binary.h"
 
+#include <cmath>
+
 namespace qforge::quant {
 
 namespace {
@@ -58,6 +60,9 @@ class Xnor : public QuantMethod {
     g.qmax = 1;
     g.scale = at::ones({}, at::kFloat);
     g.levels = c.is_signed ? at::tensor({-1.f, 1.f}) : at::tensor({0.f, 1.f});
+    // The codebook rule is levels[count(thresholds < x)]: ties go to the lower level, sign() sends 0 (and
+    // 1/2 unsigned) to the upper one, so the boundary is the float just below.
+    g.thresholds = at::tensor({std::nextafter(c.is_signed ? 0.f : 0.5f, -1.f)});
     return g;
   }
 

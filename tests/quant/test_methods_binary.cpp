@@ -179,6 +179,21 @@ TEST(Xnor, UnsignedActivationsBinarizeAtOneHalf) {
   expect_close(m->grid(config(*m, 1, false, true), Role::Activation, {}).levels, f32({-1, 1}));
 }
 
+// The grid's thresholds (what a deployed model quantizes activations with: levels[count(thresholds < x)])
+// reproduce the method's own output, ties at 0 and 1/2 included.
+TEST(Xnor, CodebookThresholdsReproduceSignIncludingTies) {
+  auto m = make_xnor_method();
+  for (bool is_signed : {true, false}) {
+    auto c = config(*m, 1, false, is_signed);
+    const GridSpec g = m->grid(c, Role::Activation, {});
+    ASSERT_TRUE(g.thresholds.defined());
+    ASSERT_EQ(g.thresholds.numel(), 1);
+    at::Tensor x = torch::cat({f32({-1e-30f, -0.f, 0, 1e-30f, 0.5f, std::nextafter(0.5f, 0.f), 0.75f, -3}), torch::randn({200})});
+    const at::Tensor idx = (g.thresholds.view({1, -1}) < x.view({-1, 1})).sum(1);
+    expect_close(g.levels.index_select(0, idx), quantize(*m, c, Role::Activation, x));
+  }
+}
+
 TEST(Xnor, WeightsAreBwn) {
   auto x = make_xnor_method(), b = make_bwn_method();
   at::Tensor w = torch::randn({6, 2, 3, 3}) * 1.3;

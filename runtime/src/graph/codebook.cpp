@@ -108,9 +108,24 @@ std::string unused_name(const Graph& g, const std::string& base) {
   return s;
 }
 
+// The step s that puts every value on an integer grid exactly (v == float(q) * s, |q| <= qmax, so a
+// DequantizeLinear gives back the very floats): the smallest nonzero magnitude, when it works.
+bool exact_step(const float* v, int64_t n, float qmax, float& step) {
+  step = 0;
+  for (int64_t k = 0; k < n; ++k)
+    if (v[k] != 0 && (step == 0 || std::abs(v[k]) < step)) step = std::abs(v[k]);
+  if (step == 0) step = 1;
+  if (!std::isfinite(step)) return false;
+  for (int64_t k = 0; k < n; ++k) {
+    const float q = std::nearbyint(v[k] / step);
+    if (std::abs(q) > qmax || q * step != v[k]) return false;
+  }
+  return true;
+}
+
 // Weights: per output channel (axis 0) when every reader takes them as a Conv weight or a transposed Gemm
-// weight, per tensor otherwise.
-bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers) {
+// weight, per tensor otherwise. exact: only when every row has an exact_step (the values do not move).
+bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers, bool exact) {
   Tensor w = codebook_dequantize(d, *g.constant(d.input(0)), *g.constant(d.input(1)));
   if (w.numel() == 0) return false;
   bool per_channel = w.rank() >= 2;
@@ -123,7 +138,8 @@ bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers) 
     const float* row = w.data<float>() + r * inner;
     float m = 0;
     for (int64_t k = 0; k < inner; ++k) m = std::max(m, std::abs(row[k]));
-    const float sc = m > 0 && std::isfinite(m) ? m / 127.f : 1.f;
+    float sc = m > 0 && std::isfinite(m) ? m / 127.f : 1.f;
+    if (exact && !exact_step(row, inner, 127.f, sc)) return false;
     s.data<float>()[r] = sc;
     zp.data<int8_t>()[r] = 0;
     for (int64_t k = 0; k < inner; ++k)
@@ -147,8 +163,9 @@ bool regrid_weights(Graph& g, Node& d, const std::vector<const Node*>& readers) 
   return true;
 }
 
-// Activations: the CodebookQuantize producing the index gets a lookup table onto an 8-bit grid.
-bool regrid_activations(Graph& g, Node& q, Node& d) {
+// Activations: the CodebookQuantize producing the index gets a lookup table onto an 8-bit grid
+// (exact: only onto one that holds every level exactly).
+bool regrid_activations(Graph& g, Node& q, Node& d, bool exact) {
   const Tensor& lv = *g.constant(d.input(1));
   if (lv.dtype != DType::F32 || lv.rank() != 1 || q.inputs.size() != 2) return false;
   const int64_t L = lv.numel();
@@ -156,7 +173,9 @@ bool regrid_activations(Graph& g, Node& q, Node& d) {
   for (int64_t k = 0; k < L; ++k) lo = std::min(lo, lv.data<float>()[k]), hi = std::max(hi, lv.data<float>()[k]);
   if (!std::isfinite(lo) || !std::isfinite(hi)) return false;
   const bool is_unsigned = lo >= 0;
-  const float m = std::max(-lo, hi), sc = m > 0 ? m / (is_unsigned ? 255.f : 127.f) : 1.f;
+  const float m = std::max(-lo, hi);
+  float sc = m > 0 ? m / (is_unsigned ? 255.f : 127.f) : 1.f;
+  if (exact && !exact_step(lv.data<float>(), L, is_unsigned ? 255.f : 127.f, sc)) return false;
   Tensor lut(is_unsigned ? DType::U8 : DType::S8, {L}), zp(is_unsigned ? DType::U8 : DType::S8, {});
   zp.bytes[0] = 0;
   for (int64_t k = 0; k < L; ++k) {
@@ -176,7 +195,7 @@ bool regrid_activations(Graph& g, Node& q, Node& d) {
 }
 }  // namespace
 
-int codebooks_to_int8(Graph& g) {
+int codebooks_to_int8(Graph& g, bool exact) {
   std::map<std::string, Node*> producer;
   std::map<std::string, std::vector<const Node*>> readers;
   for (Node& n : g.nodes) {
@@ -184,37 +203,40 @@ int codebooks_to_int8(Graph& g) {
     for (const auto& i : n.inputs) readers[i].push_back(&n);
   }
   int changed = 0;
+  // Activations first, so that the weights' pass sees which layer inputs became integer.
   for (Node& d : g.nodes) {
-    if (d.op != "qf.CodebookDequantize" || !g.constant(d.input(1))) continue;
-    if (g.constant(d.input(0))) {
-      // Only where the layer's input is quantized too: a float input would keep the layer float anyway.
-      bool quantized_input = !readers[d.outputs.at(0)].empty();
-      for (const Node* r : readers[d.outputs.at(0)]) {
-        std::string v = r->input(0);
-        for (int hops = 0; hops < 16; ++hops) {
-          auto p = producer.find(v);
-          if (p == producer.end() || !commutes_with_quantization(p->second->op)) break;
-          v = p->second->input(0);
-        }
-        auto p = producer.find(v);
-        quantized_input &= p != producer.end() && (p->second->op == "qf.CodebookDequantize" || p->second->op == "DequantizeLinear");
-      }
-      if (quantized_input) changed += regrid_weights(g, d, readers[d.outputs.at(0)]);
-      continue;
-    }
+    if (d.op != "qf.CodebookDequantize" || !g.constant(d.input(1)) || g.constant(d.input(0))) continue;
     auto p = producer.find(d.input(0));
     if (p == producer.end() || p->second->op != "qf.CodebookQuantize" || readers[d.input(0)].size() != 1) continue;
     if (std::find(g.outputs.begin(), g.outputs.end(), d.input(0)) != g.outputs.end()) continue;
-    changed += regrid_activations(g, *p->second, d);
+    changed += regrid_activations(g, *p->second, d, exact);
+  }
+  for (Node& d : g.nodes) {
+    if (d.op != "qf.CodebookDequantize" || !g.constant(d.input(1)) || !g.constant(d.input(0))) continue;
+    // Only where the layer's input is quantized too: a float input would keep the layer float anyway. In
+    // the exact pass a codebook input stays float, so only DequantizeLinear counts there.
+    bool quantized_input = !readers[d.outputs.at(0)].empty();
+    for (const Node* r : readers[d.outputs.at(0)]) {
+      std::string v = r->input(0);
+      for (int hops = 0; hops < 16; ++hops) {
+        auto p = producer.find(v);
+        if (p == producer.end() || !commutes_with_quantization(p->second->op)) break;
+        v = p->second->input(0);
+      }
+      auto p = producer.find(v);
+      quantized_input &= p != producer.end() && (p->second->op == "DequantizeLinear" || (!exact && p->second->op == "qf.CodebookDequantize"));
+    }
+    if (quantized_input) changed += regrid_weights(g, d, readers[d.outputs.at(0)], exact);
   }
   return changed;
 }
 
-bool codebooks_on_int8_from_env() {
+CodebookMode codebook_mode_from_env() {
   const char* e = std::getenv("QFORGE_RT_CODEBOOK");
-  if (!e || !*e || std::strcmp(e, "float") == 0) return false;
-  if (std::strcmp(e, "int8") == 0) return true;
-  fail(std::string("QFORGE_RT_CODEBOOK='") + e + "': expected int8 or float");
+  if (!e || !*e || std::strcmp(e, "exact") == 0) return CodebookMode::Exact;
+  if (std::strcmp(e, "float") == 0) return CodebookMode::Float;
+  if (std::strcmp(e, "int8") == 0) return CodebookMode::Int8;
+  fail(std::string("QFORGE_RT_CODEBOOK='") + e + "': expected exact, float or int8");
 }
 
 }  // namespace qfrt

@@ -25,9 +25,14 @@ Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& threshold
 // unsigned activations), so results equal the float path's up to rounding flips, not bit for bit; at 2-3
 // activation bits those flips compound over depth (ResNet-20 on Fashion-MNIST: 3-4% of predictions
 // change, top-1 moves by up to 0.2 points), hence opt-in. Returns the number of nodes rewritten.
-int codebooks_to_int8(Graph& g);
+// exact: only codebooks whose levels are integer multiples of one step, float for float (binary {-1, 1} or
+// {0, a}, ternary, uniform ones), each on the grid of that step, so no value moves; the default at load,
+// which puts XNOR-Net's sign activations on the XNOR kernels.
+int codebooks_to_int8(Graph& g, bool exact = false);
 
-// QFORGE_RT_CODEBOOK: "float" (default: codebook layers run in float on their exact levels) or "int8".
-bool codebooks_on_int8_from_env();
+// QFORGE_RT_CODEBOOK: "exact" (default: codebooks an integer grid holds exactly go onto it, the others run
+// in float on their levels), "float" (every codebook layer in float) or "int8" (every one on int8 grids).
+enum class CodebookMode { Exact, Float, Int8 };
+CodebookMode codebook_mode_from_env();
 
 }  // namespace qfrt

@@ -19,9 +19,12 @@ Model::Model(const std::string& path, bool lower) : Model(is_qfp_file(path) ? re
 
 Model::Model(Graph g, bool lower) : g_(std::move(g)) {
   try {
-    // QFORGE_RT_CODEBOOK=int8: codebook layers move onto int8 grids before lowering (a .qfp's lowering
-    // left them float, so it runs again for them); by default they keep their exact levels, in float.
-    const bool regrid = lower && codebooks_on_int8_from_env() && codebooks_to_int8(g_) > 0;
+    // Codebook layers move onto integer grids before lowering (a .qfp's lowering left them float, so it
+    // runs again for them): by default only codebooks that such a grid holds exactly (binary, ternary,
+    // uniform levels), the others keep their levels, in float; QFORGE_RT_CODEBOOK=int8 moves every one,
+    // =float none.
+    const CodebookMode cm = lower ? codebook_mode_from_env() : CodebookMode::Float;
+    const bool regrid = cm != CodebookMode::Float && codebooks_to_int8(g_, cm == CodebookMode::Exact) > 0;
     if (lower && (!g_.lowered || regrid)) lower_qdq(g_, !g_.lowered);
     if (g_.lowered) fold_constant_dequantize(g_);  // a .qfp keeps float layers' int8 weights packed
     annotate_widths(g_);  // before rewrite 9: it reads each layer's input range off the QuantizeLinear that made it

@@ -158,6 +158,16 @@ void annotate_widths(Graph& g) {
         v = p.input(0);  // these keep values inside the input's range
         continue;
       }
+      if (p.op == "qf.CodebookQuantize" && p.inputs.size() == 3) {  // a codebook on an integer grid: its lookup table
+        const Tensor* lut = g.constant(p.input(2));
+        if (!lut || lut->numel() == 0 || (lut->dtype != DType::U8 && lut->dtype != DType::S8)) return false;
+        lo = 255, hi = -128;
+        for (int64_t k = 0; k < lut->numel(); ++k) {
+          const int64_t v = lut->dtype == DType::S8 ? lut->data<int8_t>()[k] : lut->data<uint8_t>()[k];
+          lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+        return true;
+      }
       if (p.op != "QuantizeLinear" && p.op != "QLinearConv" && p.op != "qf.QGemm" && p.op != "qf.QAdd") return false;
       const std::string zname = p.op == "QuantizeLinear" ? p.input(2) : p.input(7);  // y_zero_point
       const Tensor* z = zname.empty() ? nullptr : g.constant(zname);
