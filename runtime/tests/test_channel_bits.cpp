@@ -70,11 +70,13 @@ TEST(ChannelBits, LayersEqualTheInt8PathByteForByte) {
   int switched = 0;
   for (const Kind& k : kinds)
     for (int abits : {1, 2, 4})
-      for (int variant = 0; variant < 4; ++variant) {
+      for (int variant = 0; variant < 7; ++variant) {
         if (k.xnor && abits != 1) continue;  // the XNOR form's inputs are one step around the zero point
         ConvGeom g;
-        g.C = variant == 1 ? 60 : variant == 3 ? 128 : 64, g.H = 9, g.W = 7, g.M = variant == 2 ? 24 : 10, g.kh = g.kw = 3;
-        g.sh = g.sw = variant == 1 ? 2 : 1;
+        // 4 to 6: the dense form, 64 / C taps per word
+        const int64_t channels[] = {64, 60, 64, 128, 16, 32, 1};
+        g.C = channels[variant], g.H = 9, g.W = 7, g.M = variant == 2 ? 24 : 10, g.kh = g.kw = 3;
+        g.sh = g.sw = variant == 1 || variant == 5 ? 2 : 1;
         g.dh = g.dw = variant == 3 ? 2 : 1;
         g.pt = g.pl = g.pb = g.pr = variant == 2 ? 0 : variant == 3 ? 2 : 1;
         g.OH = (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
@@ -110,7 +112,7 @@ TEST(ChannelBits, LayersEqualTheInt8PathByteForByte) {
           }
         }
       }
-  EXPECT_EQ(switched, (3 * 3 + 2) * 4 * 3);
+  EXPECT_EQ(switched, (3 * 3 + 2) * 7 * 3);
 }
 
 TEST(ChannelBits, TakesOnlyLayersItFits) {
@@ -131,7 +133,8 @@ TEST(ChannelBits, TakesOnlyLayersItFits) {
   EXPECT_EQ(layer(64, 3, false).cbits.G, 1);
   EXPECT_EQ(layer(52, 1, false).cbits.G, 1);   // 12 of 64 bits padding
   EXPECT_EQ(layer(48, 3, false).cbits.G, 0);   // 16 of 64: more than 1/4
-  EXPECT_EQ(layer(16, 3, false).cbits.G, 0);
+  EXPECT_EQ(layer(16, 3, false).cbits.G, 1);   // dense: 4 taps a word
+  EXPECT_EQ(layer(24, 3, false).cbits.G, 0);   // does not divide 64
   EXPECT_EQ(layer(64, 3, true).cbits.G, 0);    // weight zero points need column sums
   const QLayer L = layer(64, 3, false);
   ConvGeom g;
@@ -204,4 +207,6 @@ TEST(ChannelBits, AutoModeTakesPackableConvsFromSixtyFourChannels) {
   EXPECT_TRUE(takes(128, 2, 2, 64));
   EXPECT_FALSE(takes(128, 2, 2, 0));   // never on the panel path
   EXPECT_FALSE(takes(128, 4, 2, 64));  // W4A2: the int8 kernel
+  EXPECT_TRUE(takes(64, 2, 1, 32));    // the dense form from 32 input channels
+  EXPECT_FALSE(takes(64, 2, 1, 16));
 }

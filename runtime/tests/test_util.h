@@ -50,6 +50,14 @@ struct LowbitEnv {
   }
 };
 
+// Layers on a kernel whose name starts with `name` (a conv's may end in ", channel-packed").
+inline int kernels_named(const qfrt::Model& m, const std::string& name) {
+  int n = 0;
+  for (const auto& [k, count] : m.kernels())
+    if (k.rfind(name, 0) == 0) n += count;
+  return n;
+}
+
 // Sets the process ISA for a scope (the model code reads active_isa()).
 struct IsaScope {
   qfrt::Isa saved;

@@ -60,34 +60,84 @@ void pack_channel_bits(Isa isa, const uint8_t* x, int64_t C, int64_t HW, bool x_
   pack_channel_bits_scalar(x, C, HW, x_signed, lo, planes, xnor, out, pixpop);
 }
 
+namespace {
+// The output columns col0 .. col0 + cols - 1 of one kernel tap, cut into runs: f(j0, n, p0, ps) for n columns
+// from j0 whose input pixels are p0, p0 + ps, ... (p0 < 0: outside the image, the padding). One run per
+// stretch of an output row, so the per-column work is a load, not a bounds check.
+template <class F> void tap_runs(const ConvGeom& g, int64_t ky, int64_t kx, int64_t col0, int64_t cols, F f) {
+  const int64_t off = kx * g.dw - g.pl;  // ix = ox * sw + off
+  const int64_t ox_lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+  const int64_t ox_end = g.W - 1 - off < 0 ? 0 : (g.W - 1 - off) / g.sw + 1;  // first ox past the image
+  int64_t j = 0, oy = col0 / g.OW, ox = col0 % g.OW;
+  while (j < cols) {
+    const int64_t n = std::min(g.OW - ox, cols - j);
+    const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+    if (iy < 0 || iy >= g.H) {
+      f(j, n, int64_t{-1}, int64_t{0});
+    } else {
+      const int64_t a = std::clamp(ox_lo, ox, ox + n), b = std::clamp(ox_end, a, ox + n);  // [a, b) inside
+      if (a > ox) f(j, a - ox, int64_t{-1}, int64_t{0});
+      if (b > a) f(j + a - ox, b - a, iy * g.W + a * g.sw + off, g.sw);
+      if (ox + n > b) f(j + b - ox, ox + n - b, int64_t{-1}, int64_t{0});
+    }
+    j += n, ox = 0, ++oy;
+  }
+}
+}  // namespace
+
 void bit_im2col(const uint64_t* cb, const int32_t* pixpop, const ConvGeom& g, int64_t G, int P, bool xnor, const uint64_t* pad_words,
                 int64_t col0, int64_t cols, BitActs& a) {
+  const bool dense = channel_bits_dense(g.C);  // 64 / C taps per word
   a.xnor = xnor;
   a.abits = P;
-  a.nw = g.kh * g.kw * G;
+  a.nw = dense ? (g.kh * g.kw * g.C + 63) / 64 : g.kh * g.kw * G;
   a.ncp = bit_cols_padded(cols);
-  a.planes.resize(static_cast<size_t>(a.nw * P * a.ncp));
+  if (dense) a.planes.assign(static_cast<size_t>(a.nw * P * a.ncp), 0);  // taps are OR-ed in
+  else a.planes.resize(static_cast<size_t>(a.nw * P * a.ncp));
   a.colpop.assign(static_cast<size_t>(a.ncp), 0);
   const int64_t GP = G * P, ncp = a.ncp;
-  std::vector<const uint64_t*> src(static_cast<size_t>(cols));
   const int32_t pad_pop = pixpop ? word_pop(pad_words, G, P, xnor) : 0;
+  int32_t* colpop = a.colpop.data();
+  auto count = [&](int64_t j0, int64_t n, int64_t p0, int64_t ps) {
+    if (!pixpop) return;
+    for (int64_t t = 0; t < n; ++t) colpop[j0 + t] += p0 < 0 ? pad_pop : pixpop[p0 + t * ps];
+  };
   for (int64_t ky = 0; ky < g.kh; ++ky)
     for (int64_t kx = 0; kx < g.kw; ++kx) {
-      // Each column's source words for this kernel tap: its pixel's, or the padding's.
-      int64_t oy = col0 / g.OW, ox = col0 % g.OW;
-      for (int64_t j = 0; j < cols; ++j) {
-        const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
-        const bool inside = iy >= 0 && iy < g.H && ix >= 0 && ix < g.W;
-        src[static_cast<size_t>(j)] = inside ? cb + (iy * g.W + ix) * GP : pad_words;
-        if (pixpop) a.colpop[static_cast<size_t>(j)] += inside ? pixpop[iy * g.W + ix] : pad_pop;
-        if (++ox == g.OW) ox = 0, ++oy;
+      const int64_t tap = ky * g.kw + kx;
+      if (dense) {  // this tap's C bits at bit tap * C of the column's K
+        const int64_t w = tap * g.C / 64, shift = tap * g.C % 64;
+        uint64_t* rows = a.planes.data() + w * P * ncp;
+        tap_runs(g, ky, kx, col0, cols, [&](int64_t j0, int64_t n, int64_t p0, int64_t ps) {
+          for (int i = 0; i < P; ++i) {
+            uint64_t* row = rows + i * ncp + j0;
+            if (p0 < 0) {
+              const uint64_t v = pad_words[i] << shift;
+              if (v)
+                for (int64_t t = 0; t < n; ++t) row[t] |= v;
+            } else {
+              const uint64_t* src = cb + p0 * GP + i;
+              for (int64_t t = 0; t < n; ++t) row[t] |= src[t * ps * GP] << shift;
+            }
+          }
+          count(j0, n, p0, ps);
+        });
+        continue;
       }
-      uint64_t* dst = a.planes.data() + (ky * g.kw + kx) * GP * ncp;  // rows (w, i) of this tap, w = tap * G + group
-      for (int64_t r = 0; r < GP; ++r) {
-        uint64_t* row = dst + r * ncp;
-        for (int64_t j = 0; j < cols; ++j) row[j] = src[static_cast<size_t>(j)][r];
-        std::fill(row + cols, row + ncp, uint64_t{0});
-      }
+      uint64_t* rows = a.planes.data() + tap * GP * ncp;  // rows (w, i) of this tap, w = tap * G + group
+      tap_runs(g, ky, kx, col0, cols, [&](int64_t j0, int64_t n, int64_t p0, int64_t ps) {
+        for (int64_t r = 0; r < GP; ++r) {
+          uint64_t* row = rows + r * ncp + j0;
+          if (p0 < 0) {
+            std::fill(row, row + n, pad_words[r]);
+          } else {
+            const uint64_t* src = cb + p0 * GP + r;
+            for (int64_t t = 0; t < n; ++t) row[t] = src[t * ps * GP];
+          }
+        }
+        count(j0, n, p0, ps);
+      });
+      for (int64_t r = 0; r < GP; ++r) std::fill(rows + r * ncp + cols, rows + (r + 1) * ncp, uint64_t{0});
     }
 }
 
@@ -95,7 +145,8 @@ void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw) {
   if (!L.bits.wbits || L.sign_select || !L.row_wzp.empty() || C * kh * kw != L.K || L.K == 0) return;
   if (!channel_bits_worth(C)) return;
   const int64_t G = groups64(C);
-  const int64_t Kc = kh * kw * G * 64;
+  const int64_t Cs = channel_bits_dense(C) ? C : G * 64;  // the K stride of one tap
+  const int64_t Kc = (kh * kw * Cs + 63) / 64 * 64;
   // Weights in (ky, kx, channel) order; padded channels meet zero activation bits, so their weight only
   // has to be one the form can hold (binary has no 0) and stay out of the row sums.
   std::vector<int8_t> w(static_cast<size_t>(L.M * Kc), static_cast<int8_t>(L.bits.binary ? 1 : 0));
@@ -103,7 +154,7 @@ void enable_channel_bits(QLayer& L, int64_t C, int64_t kh, int64_t kw) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t ky = 0; ky < kh; ++ky)
         for (int64_t kx = 0; kx < kw; ++kx)
-          w[static_cast<size_t>(m * Kc + (ky * kw + kx) * G * 64 + c)] = L.A[static_cast<size_t>(m * L.Kp + (c * kh + ky) * kw + kx)];
+          w[static_cast<size_t>(m * Kc + (ky * kw + kx) * Cs + c)] = L.A[static_cast<size_t>(m * L.Kp + (c * kh + ky) * kw + kx)];
   BitWeights bw = L.bits.xnor ? make_xnor_weights(w.data(), L.M, Kc, L.bits.binary) : make_bit_weights(w.data(), L.M, Kc, L.bits.wbits, L.bits.binary);
   bw.rowsum = L.bits.rowsum;
   L.cbits.C = C, L.cbits.G = G, L.cbits.kh = kh, L.cbits.kw = kw;

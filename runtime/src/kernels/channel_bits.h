@@ -33,14 +33,18 @@ void pack_channel_bits_avx512(const uint8_t* x, int64_t C, int64_t HW, bool x_si
 // BitActs::colpop's measure of one pixel's G x planes words: sum of 2^i popcount(plane i), XNOR: popcount(Z).
 int32_t word_pop(const uint64_t* w, int64_t G, int planes, bool xnor);
 
-// The activation planes (bitserial.h's BitActs, K = kh * kw * G * 64) of output pixels col0 .. col0 + cols
+// The activation planes (bitserial.h's BitActs, K = kh * kw * G * 64, or kh * kw * C rounded up to 64 in the
+// dense form) of output pixels col0 .. col0 + cols
 // from one image's packed words cb [HW][G][planes]. pad_words [G][planes]: the words of a pixel outside
 // the image. pixpop (nullable; only binary weights use BitActs::colpop): pack_channel_bits' pixel counts.
 void bit_im2col(const uint64_t* cb, const int32_t* pixpop, const ConvGeom& g, int64_t G, int planes, bool xnor, const uint64_t* pad_words,
                 int64_t col0, int64_t cols, BitActs& a);
 
-// Whether C input channels waste at most 1/4 of the bits on the rounding up to 64.
-inline bool channel_bits_worth(int64_t C) { return C > 0 && (C + 63) / 64 * 64 * 4 <= C * 5; }
+// Whether the path takes C input channels: when at most 1/4 of the bits go to the rounding up to 64, or
+// when C divides 64, so that 64 / C kernel taps share a word (the dense form: K ordered (ky, kx, c)
+// without gaps, rounded up to 64 once).
+inline bool channel_bits_dense(int64_t C) { return C > 0 && C < 64 && 64 % C == 0; }
+inline bool channel_bits_worth(int64_t C) { return channel_bits_dense(C) || (C > 0 && (C + 63) / 64 * 64 * 4 <= C * 5); }
 
 // After enable_bitserial / enable_xnor on a conv with C input channels and a kh x kw kernel: also
 // prepare the channel-ordered weights (QLayer::cbits). Only for groups of 1, weight zero points 0,

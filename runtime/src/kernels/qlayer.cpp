@@ -28,8 +28,11 @@ constexpr int64_t kBitserialAutoMinRows = 128;
 // channels, and W2A2 from 128 (same bench against the int8 blocked layer: binary x 1-bit 1.5x at 64
 // channels 56x56, 2.0x at 64 x 8x8, 2.2x at 128 x 28x28, 3.7x at 256 x 14x14; W2A2 0.85x at 64 x 56x56,
 // 1.04x at 128 x 28x28, 1.3x at 128 x 7x7, 1.4x at 256 x 14x14).
+// Below 64 input channels (the dense form, C dividing 64) from 32: binary x 1-bit at 32 -> 128 channels on
+// 14x14 1.75x, at 16 -> 64 on 28x28 1.0x.
 constexpr int64_t kChannelPackedAutoMinRows = 64;
 constexpr int64_t kChannelPackedW2A2MinRows = 128;
+constexpr int64_t kChannelPackedAutoMinChannels = 32;
 
 struct Scratch {
   std::vector<uint8_t> panel;
@@ -130,7 +133,7 @@ bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx51
 // conv with C input channels, which may take the channel-packed path.
 bool auto_takes(const QLayer& L, int product, int64_t C) {
   if (!fast_popcount()) return false;
-  if (C > 0 && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled())
+  if (C >= kChannelPackedAutoMinChannels && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled())
     return product <= kBitserialAutoMaxBits ? L.M >= kChannelPackedAutoMinRows : product <= 4 && L.M >= kChannelPackedW2A2MinRows;
   return product <= kBitserialAutoMaxBits && L.M >= kBitserialAutoMinRows;
 }
