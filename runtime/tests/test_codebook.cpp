@@ -61,6 +61,37 @@ TEST(Codebook, QuantizeCountsBoundariesBelowAndTiesGoDown) {
   EXPECT_THROW(codebook_quantize(n, x, floats({2}, {1.f, 0.f})), Error);  // not ascending
 }
 
+// The AVX-512 count (up to 15 thresholds) gives the scalar count's bytes: ties, NaN, infinities, tails.
+TEST(Codebook, VectorCountEqualsTheScalarCount) {
+  std::mt19937 rng(12);
+  std::normal_distribution<float> d(0.f, 1.f);
+  for (int64_t T : {1, 3, 15, 16}) {
+    std::vector<float> th;
+    for (int64_t k = 0; k < T; ++k) th.push_back(-1.5f + 3.f * static_cast<float>(k) / static_cast<float>(T));
+    Tensor x(DType::F32, {3 * 16384 + 37});
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+    for (int64_t k = 0; k < T; ++k) x.data<float>()[k] = th[static_cast<size_t>(k)];  // exactly on a boundary
+    x.data<float>()[T] = std::nanf(""), x.data<float>()[T + 1] = INFINITY, x.data<float>()[T + 2] = -INFINITY;
+    Tensor lut(DType::S8, {T + 1});
+    for (int64_t k = 0; k <= T; ++k) lut.data<int8_t>()[k] = static_cast<int8_t>(2 * k - T);
+    Node n = node("qf.CodebookQuantize");
+    const Tensor thr = floats({T}, th);
+    Tensor ref_idx, ref_lut;
+    {
+      qfrt_test::IsaScope scalar(Isa::Scalar);
+      ref_idx = codebook_quantize(n, x, thr), ref_lut = codebook_quantize(n, x, thr, &lut);
+    }
+    for (Isa isa : qfrt_test::simd_isas()) {
+      qfrt_test::IsaScope scope(isa);
+      EXPECT_EQ(ref_idx.bytes, codebook_quantize(n, x, thr).bytes) << "T=" << T << " " << isa_name(isa);
+      EXPECT_EQ(ref_lut.bytes, codebook_quantize(n, x, thr, &lut).bytes) << "T=" << T << " " << isa_name(isa);
+    }
+    EXPECT_EQ(ref_idx.data<uint8_t>()[0], 0);  // on the first boundary: the lower level
+    EXPECT_EQ(ref_idx.data<uint8_t>()[T], 0);  // NaN
+    EXPECT_EQ(ref_idx.data<uint8_t>()[T + 1], T);
+  }
+}
+
 TEST(Codebook, DequantizePerTensorAndPerChannelAndRejectsABadIndex) {
   Node n = node("qf.CodebookDequantize");
   Tensor idx(DType::U8, {2, 3});

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "graph/lower_qdq.h"
@@ -74,9 +75,13 @@ Tensor codebook_quantize(const Node& n, const Tensor& x, const Tensor& threshold
   uint8_t table[256];
   for (int64_t k = 0; k <= T; ++k) table[k] = lut ? lut->data<uint8_t>()[k] : static_cast<uint8_t>(k);
   const int64_t N = x.numel(), grain = 16384;
+  static const bool simd_cpu = codebook_lookup16_supported();
+  const bool simd = simd_cpu && active_isa() == Isa::Avx512Vnni;
   parallel_for((N + grain - 1) / grain, [&](int64_t c) {
     const int64_t e = std::min(N, (c + 1) * grain);
-    if (T <= 16) {  // a short count, threshold by threshold over 64 values (vectorizes); NaN: level 0
+    if (T <= 15 && simd) {
+      codebook_count16_avx512(px + c * grain, e - c * grain, t, T, table, py + c * grain);
+    } else if (T <= 16) {  // a short count, threshold by threshold over 64 values; NaN: level 0
       for (int64_t i0 = c * grain; i0 < e; i0 += 64) {
         const int64_t n = std::min<int64_t>(64, e - i0);
         uint8_t cnt[64] = {};
