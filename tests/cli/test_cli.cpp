@@ -253,9 +253,10 @@ TEST(Cli, PtqThenQdqExportRunsInOnnxRuntime) {
   EXPECT_FALSE(fs::exists(q + "/float.onnx"));
 }
 
-// Codebook methods (lqnet's learned levels; hwgq's Lloyd-Max levels over bwn weights) have no QDQ form
-// for ONNX Runtime, but the packed file keeps them: 1- to 4-bit indices plus levels. The integer
-// runtime then computes what qforge evaluates: same predictions, outputs equal up to float summation order.
+// Codebook methods (lqnet's learned levels; hwgq's Lloyd-Max levels over bwn weights; xnor's sign
+// activations) have no QDQ form for ONNX Runtime, but the packed file keeps them: 1- to 4-bit indices plus
+// levels. The integer runtime then computes what qforge evaluates: same predictions, outputs equal up to
+// float summation order.
 TEST(Cli, CodebookModelsRunFromThePackedFile) {
   if (!have_fashion()) GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const std::string d = test_dir("codebook");
@@ -264,6 +265,9 @@ TEST(Cli, CodebookModelsRunFromThePackedFile) {
       {"lqnet", "quantize.weights.method=lqnet quantize.weights.bits=2 quantize.weights.per_channel=true "
                 "quantize.activations.method=lqnet quantize.activations.bits=2 quantize.first_last_bits=8"},
       {"hwgq", "quantize.weights.method=bwn quantize.weights.bits=1 quantize.activations.method=hwgq quantize.activations.bits=2 "
+               "quantize.first_last_bits=8"},
+      // XNOR-Net: sign activations, a two-level codebook the runtime puts on the integer grid {-1, 1} (or {0, 1}).
+      {"xnor", "quantize.weights.method=xnor quantize.weights.bits=1 quantize.activations.method=xnor quantize.activations.bits=1 "
                "quantize.first_last_bits=8"}};
   for (const auto& [name, q] : models) {
     SCOPED_TRACE(name);
