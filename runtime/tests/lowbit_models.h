@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "graph/model.h"
+#include "kernels/qlayer.h"
 #include "onnx_builder.h"
+#include "test_util.h"
 
 namespace qfrt_test {
 
@@ -79,6 +82,62 @@ inline void lowbit_model(const LowbitSpec& s, const std::string& path, unsigned 
   OnnxBuilder::attr(c2, "strides", std::vector<int64_t>{2, 2});
   b.output("y");
   b.save(path);
+}
+
+// One synthetic model's widths and the kernel they should pick.
+struct LowbitCase {
+  int lo, hi;  // weight range
+  bool no_zero;
+  int a_bits;
+  bool ternary_acts;
+  const char* kernel;  // a prefix: a conv's name may add ", channel-packed"
+};
+
+// Builds the model of `c` on top of `base` (channels, size), runs it on int8 kernels only and then with
+// QFORGE_RT_LOWBIT=all on every ISA: both layers take c.kernel, and the outputs are byte-identical.
+inline void expect_lowbit_model_equals_int8(const LowbitCase& c, LowbitSpec s, const std::string& path, unsigned model_seed,
+                                            unsigned input_seed) {
+  s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits, s.ternary_acts = c.ternary_acts;
+  lowbit_model(s, path, model_seed);
+  qfrt::Tensor x(qfrt::DType::F32, {s.batch, s.C, s.H, s.W});
+  std::mt19937 rng(input_seed);
+  std::uniform_real_distribution<float> d(-0.3f, 1.3f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
+  qfrt::Tensor y8;
+  {
+    LowbitEnv off("0");
+    qfrt::Model m(path);
+    EXPECT_TRUE(m.kernels().empty());
+    y8 = m.run({x})[0];
+  }
+  for (qfrt::Isa isa : all_isas()) {
+    IsaScope scope(isa);
+    LowbitEnv all("all");
+    qfrt::Model m(path);
+    EXPECT_EQ(kernels_named(m, c.kernel), 2) << c.kernel;
+    const qfrt::Tensor yb = m.run({x})[0];
+    ASSERT_EQ(y8.bytes, yb.bytes) << c.kernel << " " << qfrt::isa_name(isa);
+  }
+}
+
+// The int8 layer of (qw, in) with an output of `kind` (scale 0.3, zero point 4, a float bias 0.37 unless Int32):
+// what the low-bit layer tests switch to a low-bit kernel and compare against.
+inline qfrt::QLayer int8_test_layer(const qfrt::QWeights& qw, const qfrt::QInput& in, qfrt::Epilogue::Kind kind) {
+  qfrt::QOutput out;
+  out.kind = kind, out.scale = 0.3, out.zp = 4;
+  const std::vector<float> bias_f = kind == qfrt::Epilogue::Int32 ? std::vector<float>() : std::vector<float>(static_cast<size_t>(qw.M), 0.37f);
+  return qfrt::prepare_qlayer(qw, in, {}, bias_f, out);
+}
+
+// Both conv layers give the same bytes for x on every ISA.
+inline void expect_same_conv_output(const qfrt::QLayer& a, const qfrt::QLayer& b, const qfrt::ConvGeom& g, int64_t N,
+                                    const std::vector<uint8_t>& x, const std::string& what) {
+  for (qfrt::Isa isa : all_isas()) {
+    std::vector<uint8_t> ya(static_cast<size_t>(N * g.M * g.OH * g.OW) * a.out.elem_size()), yb(ya.size(), 0xAB);
+    qfrt::qconv_run(isa, a, g, N, x.data(), ya.data());
+    qfrt::qconv_run(isa, b, g, N, x.data(), yb.data());
+    ASSERT_EQ(ya, yb) << what << " " << qfrt::isa_name(isa);
+  }
 }
 
 }  // namespace qfrt_test

@@ -101,20 +101,13 @@ TEST(Bitserial, LayersMatchTheInt8PathByteForByte) {
         std::vector<uint8_t> x(static_cast<size_t>(N * g.C * g.H * g.W));
         for (auto& v : x) v = static_cast<uint8_t>(lo + static_cast<int>(rng() % (1u << abits)));
         for (Epilogue::Kind kind : {Epilogue::Quantized, Epilogue::Float, Epilogue::Int32}) {
-          QOutput out;
-          out.kind = kind, out.scale = 0.3, out.zp = 4;
-          const std::vector<float> bias_f = kind == Epilogue::Int32 ? std::vector<float>() : std::vector<float>(static_cast<size_t>(g.M), 0.37f);
-          const QLayer L8 = prepare_qlayer(qw, in, {}, bias_f, out);
+          const QLayer L8 = int8_test_layer(qw, in, kind);
           QLayer Lb = L8;
           ASSERT_TRUE(enable_bitserial(Lb, ws.bits, ws.binary, abits, lo));
           ++switched;
-          for (Isa isa : all_isas()) {
-            std::vector<uint8_t> y8(static_cast<size_t>(N * g.M * g.OH * g.OW) * out.elem_size()), yb(y8.size(), 0xAB);
-            qconv_run(isa, L8, g, N, x.data(), y8.data());
-            qconv_run(isa, Lb, g, N, x.data(), yb.data());
-            ASSERT_EQ(y8, yb) << "w" << ws.bits << (ws.binary ? "bin" : "") << " a" << abits << " variant " << variant << " kind " << kind
-                              << " " << isa_name(isa);
-          }
+          expect_same_conv_output(L8, Lb, g, N, x,
+                                  "w" + std::to_string(ws.bits) + (ws.binary ? "bin" : "") + " a" + std::to_string(abits) + " variant " +
+                                      std::to_string(variant) + " kind " + std::to_string(kind));
           if (kind == Epilogue::Quantized && variant == 0) {  // the same weights as a Gemm (rows of x = columns)
             QWeights gw = qw;
             const int64_t rows = 37;
@@ -156,43 +149,13 @@ TEST(Bitserial, RefusesWhatItCannotComputeExactly) {
 
 // Whole models: the packed widths pick the kernel, and the outputs equal the int8 path's exactly.
 TEST(Bitserial, ModelsPickTheKernelFromTheirWidthsAndMatchInt8) {
-  struct Case {
-    int lo, hi;
-    bool no_zero;
-    int a_bits;
-    bool ternary_acts;
-    const char* kernel;
-  };
-  const Case cases[] = {{-2, 1, false, 2, false, "bitserial W2A2"}, {-8, 7, false, 4, false, "bitserial W4A4"},
-                        {-1, 1, false, 2, false, "bitserial W2A2"}, {-1, 1, true, 2, false, "bitserial WbinA2"},
-                        {-8, 7, false, 2, false, "bitserial W4A2"},  {-1, 1, true, 1, false, "xnor binary"},
-                        {-1, 1, true, 2, true, "xnor binary"},       {-1, 1, false, 2, true, "xnor ternary"},
-                        {-1, 1, true, 8, false, "sign-select binary"}, {-1, 1, false, 8, false, "sign-select ternary"}};
-  for (const Case& c : cases) {
-    LowbitSpec s;
-    s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits, s.ternary_acts = c.ternary_acts;
-    const std::string path = (std::filesystem::temp_directory_path() / "qforge_rt_bitserial_model.onnx").string();
-    lowbit_model(s, path, 5);
-    Tensor x(DType::F32, {s.batch, s.C, s.H, s.W});
-    std::mt19937 rng(4);
-    std::uniform_real_distribution<float> d(-0.3f, 1.3f);
-    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
-    Tensor y8;
-    {
-      LowbitEnv off("0");
-      Model m(path);
-      EXPECT_TRUE(m.kernels().empty());
-      y8 = m.run({x})[0];
-    }
-    for (Isa isa : all_isas()) {
-      IsaScope scope(isa);
-      LowbitEnv all("all");
-      Model m(path);
-      EXPECT_EQ(kernels_named(m, c.kernel), 2) << c.kernel;  // the convs' may add ", channel-packed"
-      const Tensor yb = m.run({x})[0];
-      ASSERT_EQ(0, std::memcmp(y8.bytes.data(), yb.bytes.data(), y8.bytes.size())) << c.kernel << " " << isa_name(isa);
-    }
-  }
+  const LowbitCase cases[] = {{-2, 1, false, 2, false, "bitserial W2A2"}, {-8, 7, false, 4, false, "bitserial W4A4"},
+                              {-1, 1, false, 2, false, "bitserial W2A2"}, {-1, 1, true, 2, false, "bitserial WbinA2"},
+                              {-8, 7, false, 2, false, "bitserial W4A2"},  {-1, 1, true, 1, false, "xnor binary"},
+                              {-1, 1, true, 2, true, "xnor binary"},       {-1, 1, false, 2, true, "xnor ternary"},
+                              {-1, 1, true, 8, false, "sign-select binary"}, {-1, 1, false, 8, false, "sign-select ternary"}};
+  for (const LowbitCase& c : cases)
+    expect_lowbit_model_equals_int8(c, LowbitSpec{}, (std::filesystem::temp_directory_path() / "qforge_rt_bitserial_model.onnx").string(), 5, 4);
 }
 
 // A low-bit layer fed by a conv with a float output (a residual block's end): the QuantizeLinear between them

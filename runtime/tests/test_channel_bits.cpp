@@ -94,22 +94,15 @@ TEST(ChannelBits, LayersEqualTheInt8PathByteForByte) {
         std::vector<uint8_t> x(static_cast<size_t>(N * g.C * g.H * g.W));
         for (auto& v : x) v = static_cast<uint8_t>(k.xnor ? lo + 2 * static_cast<int>(rng() % 2) : lo + static_cast<int>(rng() % (1u << abits)));
         for (Epilogue::Kind kind : {Epilogue::Quantized, Epilogue::Float, Epilogue::Int32}) {
-          QOutput out;
-          out.kind = kind, out.scale = 0.3, out.zp = 4;
-          const std::vector<float> bias_f = kind == Epilogue::Int32 ? std::vector<float>() : std::vector<float>(static_cast<size_t>(g.M), 0.37f);
-          const QLayer L8 = prepare_qlayer(qw, in, {}, bias_f, out);
+          const QLayer L8 = int8_test_layer(qw, in, kind);
           QLayer Lb = L8;
           ASSERT_TRUE(k.xnor ? enable_xnor(Lb, k.binary, lo, lo + 2) : enable_bitserial(Lb, k.wbits, k.binary, abits, lo));
           enable_channel_bits(Lb, g.C, g.kh, g.kw);
           ASSERT_TRUE(channel_bits_fits(Lb, g)) << "C=" << g.C;
           ++switched;
-          for (Isa isa : all_isas()) {
-            std::vector<uint8_t> y8(static_cast<size_t>(N * g.M * g.OH * g.OW) * out.elem_size()), yb(y8.size(), 0xAB);
-            qconv_run(isa, L8, g, N, x.data(), y8.data());
-            qconv_run(isa, Lb, g, N, x.data(), yb.data());
-            ASSERT_EQ(y8, yb) << "w" << k.wbits << (k.binary ? "bin" : "") << (k.xnor ? " xnor" : "") << " a" << abits << " variant "
-                              << variant << " kind " << kind << " " << isa_name(isa);
-          }
+          expect_same_conv_output(L8, Lb, g, N, x,
+                                  "w" + std::to_string(k.wbits) + (k.binary ? "bin" : "") + (k.xnor ? " xnor" : "") + " a" + std::to_string(abits) +
+                                      " variant " + std::to_string(variant) + " kind " + std::to_string(kind));
         }
       }
   EXPECT_EQ(switched, (3 * 3 + 2) * 7 * 3);
@@ -152,40 +145,13 @@ TEST(ChannelBits, TakesOnlyLayersItFits) {
 
 // A model whose 64-channel low-bit convs take the path: its kernels say so and its output equals int8's.
 TEST(ChannelBits, ModelsTakeThePathAndMatchInt8) {
-  struct Case {
-    int lo, hi;
-    bool no_zero;
-    int a_bits;
-    bool ternary_acts;
-    const char* kernel;
-  };
-  const Case cases[] = {{-2, 1, false, 2, false, "bitserial W2A2, channel-packed"},
-                        {-1, 1, true, 1, false, "xnor binary, channel-packed"},
-                        {-1, 1, true, 2, false, "bitserial WbinA2, channel-packed"}};
-  for (const Case& c : cases) {
-    LowbitSpec s;
-    s.w_lo = c.lo, s.w_hi = c.hi, s.no_zero = c.no_zero, s.a_bits = c.a_bits, s.ternary_acts = c.ternary_acts;
-    s.C = 64, s.M = 64, s.H = s.W = 6;
-    const std::string path = (std::filesystem::temp_directory_path() / "qforge_rt_channel_bits_model.onnx").string();
-    lowbit_model(s, path, 7);
-    Tensor x(DType::F32, {s.batch, s.C, s.H, s.W});
-    std::mt19937 rng(8);
-    std::uniform_real_distribution<float> d(-0.3f, 1.3f);
-    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = d(rng);
-    Tensor y8;
-    {
-      LowbitEnv off("0");
-      y8 = Model(path).run({x})[0];
-    }
-    for (Isa isa : all_isas()) {
-      IsaScope scope(isa);
-      LowbitEnv all("all");
-      Model m(path);
-      EXPECT_EQ(m.kernels()[c.kernel], 2) << c.kernel;
-      const Tensor yb = m.run({x})[0];
-      ASSERT_EQ(0, std::memcmp(y8.bytes.data(), yb.bytes.data(), y8.bytes.size())) << c.kernel << " " << isa_name(isa);
-    }
-  }
+  const LowbitCase cases[] = {{-2, 1, false, 2, false, "bitserial W2A2, channel-packed"},
+                              {-1, 1, true, 1, false, "xnor binary, channel-packed"},
+                              {-1, 1, true, 2, false, "bitserial WbinA2, channel-packed"}};
+  LowbitSpec s;
+  s.C = 64, s.M = 64, s.H = s.W = 6;
+  for (const LowbitCase& c : cases)
+    expect_lowbit_model_equals_int8(c, s, (std::filesystem::temp_directory_path() / "qforge_rt_channel_bits_model.onnx").string(), 7, 8);
 }
 
 // Auto mode (the default) takes bit-serial from fewer output channels when the conv can be channel-packed.
