@@ -70,15 +70,15 @@ TEST(ChannelBits, LayersEqualTheInt8PathByteForByte) {
   int switched = 0;
   for (const Kind& k : kinds)
     for (int abits : {1, 2, 4})
-      for (int variant = 0; variant < 7; ++variant) {
+      for (int variant = 0; variant < 9; ++variant) {
         if (k.xnor && abits != 1) continue;  // the XNOR form's inputs are one step around the zero point
         ConvGeom g;
-        // 4 to 6: the dense form, 64 / C taps per word
-        const int64_t channels[] = {64, 60, 64, 128, 16, 32, 1};
-        g.C = channels[variant], g.H = 9, g.W = 7, g.M = variant == 2 ? 24 : 10, g.kh = g.kw = 3;
-        g.sh = g.sw = variant == 1 || variant == 5 ? 2 : 1;
+        // 4 to 6: the dense form, 64 / C taps per word; 7, 8: 1x1 convs (stride 2), 64 and 16 channels
+        const int64_t channels[] = {64, 60, 64, 128, 16, 32, 1, 64, 16};
+        g.C = channels[variant], g.H = 9, g.W = 7, g.M = variant == 2 ? 24 : 10, g.kh = g.kw = variant >= 7 ? 1 : 3;
+        g.sh = g.sw = variant == 1 || variant == 5 || variant >= 7 ? 2 : 1;
         g.dh = g.dw = variant == 3 ? 2 : 1;
-        g.pt = g.pl = g.pb = g.pr = variant == 2 ? 0 : variant == 3 ? 2 : 1;
+        g.pt = g.pl = g.pb = g.pr = variant == 2 || variant >= 7 ? 0 : variant == 3 ? 2 : 1;
         g.OH = (g.H + g.pt + g.pb - g.dh * (g.kh - 1) - 1) / g.sh + 1, g.OW = (g.W + g.pl + g.pr - g.dw * (g.kw - 1) - 1) / g.sw + 1;
         const int64_t N = 2, K = g.K();
         QWeights qw;
@@ -105,7 +105,7 @@ TEST(ChannelBits, LayersEqualTheInt8PathByteForByte) {
                                       " variant " + std::to_string(variant) + " kind " + std::to_string(kind));
         }
       }
-  EXPECT_EQ(switched, (3 * 3 + 2) * 7 * 3);
+  EXPECT_EQ(switched, (3 * 3 + 2) * 9 * 3);
 }
 
 TEST(ChannelBits, TakesOnlyLayersItFits) {
