@@ -15,15 +15,6 @@ int64_t groups64(int64_t C) { return (C + 63) / 64; }
 int plane_count(bool xnor, int planes) { return xnor ? 2 : planes; }
 }  // namespace
 
-int32_t word_pop(const uint64_t* w, int64_t G, int P, bool xnor) {
-  int32_t pop = 0;
-  for (int64_t grp = 0; grp < G; ++grp)
-    for (int i = 0; i < P; ++i)
-      if (!xnor) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * P + i])) << i;
-      else if (i == 1) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * P + i]));
-  return pop;
-}
-
 void pack_channel_bits_pixels(const uint8_t* x, int64_t C, int64_t HW, int64_t p0, int64_t p1, bool x_signed, uint8_t lo, int planes,
                               bool xnor, uint64_t* out, int32_t* pixpop) {
   const int64_t G = groups64(C);

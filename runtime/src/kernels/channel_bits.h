@@ -31,7 +31,15 @@ void pack_channel_bits_scalar(const uint8_t* x, int64_t C, int64_t HW, bool x_si
 void pack_channel_bits_avx512(const uint8_t* x, int64_t C, int64_t HW, bool x_signed, uint8_t lo, int planes, bool xnor, uint64_t* out,
                               int32_t* pixpop);
 // BitActs::colpop's measure of one pixel's G x planes words: sum of 2^i popcount(plane i), XNOR: popcount(Z).
-int32_t word_pop(const uint64_t* w, int64_t G, int planes, bool xnor);
+// Inline, so that the AVX-512 packing (built with popcnt) counts with the instruction, not a libgcc call.
+inline int32_t word_pop(const uint64_t* w, int64_t G, int planes, bool xnor) {
+  int32_t pop = 0;
+  for (int64_t grp = 0; grp < G; ++grp)
+    for (int i = 0; i < planes; ++i)
+      if (!xnor) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * planes + i])) << i;
+      else if (i == 1) pop += static_cast<int32_t>(__builtin_popcountll(w[grp * planes + i]));
+  return pop;
+}
 
 // The activation planes (bitserial.h's BitActs, K = kh * kw * G * 64, or kh * kw * C rounded up to 64 in the
 // dense form) of output pixels col0 .. col0 + cols

@@ -24,7 +24,6 @@ QF_PACKBITS void pack_channel_bits_avx512(const uint8_t* x, int64_t C, int64_t H
   constexpr uint64_t kLane0 = 0x1111111111111111ull;  // bit 0 of each 4-bit lane group
   int64_t p = 0;
   for (; p + 4 <= HW; p += 4) {
-    int32_t pop[4] = {};
     for (int64_t grp = 0; grp < G; ++grp) {
       uint64_t word[4][4] = {};  // [pixel j][plane i]
       for (int r = 0; r < 4; ++r) {
@@ -45,14 +44,10 @@ QF_PACKBITS void pack_channel_bits_avx512(const uint8_t* x, int64_t C, int64_t H
           for (int i = 0; i < P; ++i) word[j][i] |= _pext_u64(m[i], kLane0 << j) << (16 * r);
       }
       for (int j = 0; j < 4; ++j)
-        for (int i = 0; i < P; ++i) {
-          out[((p + j) * G + grp) * P + i] = word[j][i];
-          if (!xnor) pop[j] += static_cast<int32_t>(_mm_popcnt_u64(word[j][i])) << i;
-          else if (i == 1) pop[j] += static_cast<int32_t>(_mm_popcnt_u64(word[j][i]));
-        }
+        for (int i = 0; i < P; ++i) out[((p + j) * G + grp) * P + i] = word[j][i];
     }
     if (pixpop)
-      for (int j = 0; j < 4; ++j) pixpop[p + j] = pop[j];
+      for (int j = 0; j < 4; ++j) pixpop[p + j] = word_pop(out + (p + j) * G * P, G, P, xnor);
   }
   if (p < HW) pack_channel_bits_pixels(x, C, HW, p, HW, x_signed, lo, planes, xnor, out, pixpop);
 }
