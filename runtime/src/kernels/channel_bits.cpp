@@ -191,10 +191,9 @@ void channel_bits_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t 
   uint8_t* y = static_cast<uint8_t*>(yv);
   const Split sp = split_work(N, nblocks, g.M, par);
   auto item = [&](int64_t it) {
-    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, n = it / (sp.mparts * sp.chunks);
-    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
-    const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
-    const int64_t m0 = part * sp.rows, rows = std::min(sp.rows, g.M - m0);
+    const WorkItem w = work_item(sp, it, nblocks, g.M);
+    const int64_t n = w.outer, nb = w.nb, m0 = w.m0, rows = w.rows;
+    const int64_t col0 = w.b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
     if (rows <= 0 || cols <= 0) return;
     thread_local BitActs acts;
     thread_local std::vector<int32_t> C;

@@ -96,9 +96,8 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
   const int64_t plane_out = g.OH * g.OW;
   const Split sp = split_work(N, nblocks, g.M, par);
   run_items(N * sp.chunks * sp.mparts, par, [&](int64_t it) {
-    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, n = it / (sp.mparts * sp.chunks);
-    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
-    const int64_t m0 = part * sp.rows, rows = std::min(sp.rows, g.M - m0);
+    const WorkItem w = work_item(sp, it, nblocks, g.M);
+    const int64_t n = w.outer, b0 = w.b0, nb = w.nb, m0 = w.m0, rows = w.rows;
     if (rows <= 0 || nb <= 0) return;
     thread_local std::vector<int32_t, RecyclingAllocator<int32_t>> C;
     C.resize(static_cast<size_t>(rows * nb * kPanelCols));

@@ -271,11 +271,10 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
   const Split sp = split_work(N * g.group, nblocks, Mg, par);
   const int64_t items = N * g.group * sp.chunks * sp.mparts;
   auto item = [&](int64_t it) {
-    const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks, grp = it / (sp.mparts * sp.chunks) % g.group;
-    const int64_t n = it / (sp.mparts * sp.chunks * g.group);
-    const int64_t b0 = ch * nblocks / sp.chunks, nb = (ch + 1) * nblocks / sp.chunks - b0;
-    const int64_t col0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
-    const int64_t m0 = grp * Mg + part * sp.rows, rows = std::min(sp.rows, Mg - part * sp.rows);
+    const WorkItem w = work_item(sp, it, nblocks, Mg);
+    const int64_t grp = w.outer % g.group, n = w.outer / g.group, nb = w.nb, rows = w.rows;
+    const int64_t col0 = w.b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
+    const int64_t m0 = grp * Mg + w.m0;
     if (rows <= 0) return;
     Scratch& s = scratch();
     s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));

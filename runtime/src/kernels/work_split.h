@@ -51,4 +51,19 @@ inline Split split_work(int64_t outer, int64_t nblocks, int64_t Mg, bool par) {
   return sp;
 }
 
+// Work item `it` (of outer x chunks x mparts) of a Split: its outer index (image, or image x group), its
+// column blocks [b0, b0 + nb) and its rows [m0, m0 + rows) of the Mg per outer index (rows <= 0: a last part
+// with none left).
+struct WorkItem {
+  int64_t outer, b0, nb, m0, rows;
+};
+inline WorkItem work_item(const Split& sp, int64_t it, int64_t nblocks, int64_t Mg) {
+  const int64_t part = it % sp.mparts, ch = it / sp.mparts % sp.chunks;
+  WorkItem w;
+  w.outer = it / (sp.mparts * sp.chunks);
+  w.b0 = ch * nblocks / sp.chunks, w.nb = (ch + 1) * nblocks / sp.chunks - w.b0;
+  w.m0 = part * sp.rows, w.rows = std::min(sp.rows, Mg - w.m0);
+  return w;
+}
+
 }  // namespace qfrt
