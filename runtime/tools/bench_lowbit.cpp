@@ -1,7 +1,8 @@
 // qforge-rt-bench-lowbit: one large conv layer on one thread, int8 (vpdpbusd) against the bit-serial
 // kernel at W4A4, W2A2 and binary x 1-bit, and sign-select (binary weights x 8-bit activations). Prints per kernel the layer time (im2col, planes, GEMM,
 // requantization) and the GEMM alone, as MACs per cycle of the core's clock, measured with a chain of
-// dependent adds (the peak is 128 int8 MACs / cycle for vpdpbusd, ~690 binary MACs / cycle for xnor + popcount).
+// dependent adds (the peak is 128 int8 MACs / cycle for vpdpbusd, 1024 for AMX's tdpbsud, ~690 binary MACs / cycle
+// for xnor + popcount). The int8 rows without "AMX" run the VNNI kernels; the AMX rows appear on CPUs that have it.
 //   qforge-rt-bench-lowbit [C M H W [reps]]      default 128 128 28 28 20 (3x3, pad 1)
 #include <algorithm>
 #include <chrono>
@@ -71,14 +72,19 @@ int main(int argc, char** argv) {
     bool binary, blocked = false;
     bool channel_bits = false;  // the channel-packed path (channel_bits.h)
     bool xnor = false;          // binary activations +-1 around zero point 1 (inputs 0 and 2), XNOR form
+    bool amx = false;           // int8 on the AMX tiles (gemm_amx.h)
   };
-  for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"int8 blocked", 8, 8, false, true}, Cfg{"bitserial W4A4", 4, 4, false},
+  for (const Cfg& c : {Cfg{"int8 (vpdpbusd)", 8, 8, false}, Cfg{"int8 blocked", 8, 8, false, true},
+                       Cfg{"int8 AMX", 8, 8, false, false, false, false, true}, Cfg{"int8 blocked AMX", 8, 8, false, true, false, false, true},
+                       Cfg{"bitserial W4A4", 4, 4, false},
                        Cfg{"bitserial W2A2", 2, 2, false}, Cfg{"bitserial W2A1", 2, 1, false}, Cfg{"bitserial WbinA2", 1, 2, true},
                        Cfg{"bitserial WbinA1", 1, 1, true}, Cfg{"xnor WbinAbin", 1, 1, true, false, false, true},
                        Cfg{"sign-select WbinA8", 1, 8, true}, Cfg{"chbits W4A4", 4, 4, false, false, true},
                        Cfg{"chbits W2A2", 2, 2, false, false, true}, Cfg{"chbits W2A1", 2, 1, false, false, true},
                        Cfg{"chbits WbinA2", 1, 2, true, false, true}, Cfg{"chbits WbinA1", 1, 1, true, false, true},
                        Cfg{"chbits xnor WbinAbin", 1, 1, true, false, true, true}}) {
+    if (c.amx && !cpu_has_amx()) continue;
+    if (cpu_has_amx()) set_amx_active(c.amx);
     QWeights qw;
     qw.M = M, qw.K = K;
     const int wlo = c.binary ? -1 : -(1 << (c.wbits - 1)), whi = c.binary ? 1 : (1 << (c.wbits - 1)) - 1;
@@ -102,6 +108,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (c.blocked) enable_blocked_conv(L, C, 3, 3);  // the runtime's path for 3x3 stride-1 layers (conv_blocked.h)
+    if (c.amx) enable_amx_gemm(L);
     if (c.channel_bits) {
       enable_channel_bits(L, C, 3, 3);
       if (!channel_bits_fits(L, g)) {
@@ -117,7 +124,7 @@ int main(int argc, char** argv) {
       continue;
     }
     // The GEMM alone on a panel packed once.
-    std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb)));
+    std::vector<uint8_t> panel(static_cast<size_t>(panel_bytes(Kp, nb) + kAmxPanelSlack));
     pack_conv_panel(x.data(), false, g, 0, 0, 0, cols, panel.data(), nullptr);
     std::vector<int32_t> Cm(static_cast<size_t>(M * nb * kPanelCols));
     BitActs acts;
@@ -136,6 +143,7 @@ int main(int argc, char** argv) {
     const double gemm = best_ms(reps, [&] {
       if (L.sign_select) sign_select_gemm(isa, L.bits, 0, M, panel.data(), K, Kp, cols, acts, Cm.data(), nb * kPanelCols);
       else if (L.bits.wbits) bitserial_gemm(isa, bw, 0, M, acts, cols, lo, Cm.data(), nb * kPanelCols);
+      else if (c.amx) gemm_u8s8_amx(L.amx, 0, M, AmxSource{panel.data(), Kp * kPanelCols, 64, nullptr}, nb, Cm.data(), nb * kPanelCols);
       else gemm_u8s8(isa, GemmArgs{L.A.data(), M, Kp, panel.data(), nb, Cm.data(), nb * kPanelCols});
     });
     std::printf("%-18s %10.3f %10.1f %12.1f %10.3f %12.1f\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,

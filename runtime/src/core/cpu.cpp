@@ -1,9 +1,14 @@
 #include "core/cpu.h"
 
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <string>
 
+#include "core/env.h"
 #include "core/error.h"
 
 namespace qfrt {
@@ -52,6 +57,31 @@ bool cpu_supports(Isa isa) {
 bool cpu_has_avx512vbmi() {
   static const bool ok = cpu_supports(Isa::Avx512Vnni) && __builtin_cpu_supports("avx512vbmi");
   return ok;
+}
+
+bool cpu_has_amx() {
+  static const bool ok = [] {
+    if (!cpu_supports(Isa::Avx512Vnni) || env_is_zero("QFORGE_RT_AMX")) return false;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool tile = d >> 24 & 1, int8 = d >> 25 & 1;
+    if (!tile || !int8) return false;
+    // Linux hands out the 8 KB tile state only on request; without it the first tile load faults.
+    constexpr long kReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return ok;
+}
+
+namespace {
+std::atomic<bool> g_amx_off{false};
+}
+
+bool amx_active(Isa isa) { return isa == Isa::Avx512Vnni && cpu_has_amx() && !g_amx_off.load(std::memory_order_relaxed); }
+
+void set_amx_active(bool on) {
+  if (on && !cpu_has_amx()) fail("AMX is not available on this CPU (or QFORGE_RT_AMX=0)");
+  g_amx_off.store(!on);
 }
 
 Isa active_isa() {

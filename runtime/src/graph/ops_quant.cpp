@@ -223,6 +223,7 @@ class QConvOp : public Op {
     const std::vector<int64_t> strides = n_.ints("strides", {1, 1});
     if (w.rank() == 4 && strides.size() == 2 && strides[0] == strides[1]) enable_blocked_conv(L, w.dim(1), w.dim(2), w.dim(3), strides[0]);
     if (packable) enable_channel_bits(L, w.dim(1), w.dim(2), w.dim(3));
+    enable_amx_gemm(L);
     return L;
   }
 
@@ -315,7 +316,9 @@ class QGemmOp : public Op {
       }
       if (form_ == QGemm) read_bias(n_, opt(in, 8), N, bi, bf);
     }
-    return with_lowbit(n_, prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo), 0);
+    QLayer L = with_lowbit(n_, prepare_qlayer(make_qweights(n_, b, N, K, !nk, wq), qi, bi, bf, qo), 0);
+    enable_amx_gemm(L);
+    return L;
   }
 
   Node n_;

@@ -47,6 +47,15 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
           const int64_t byte = b.phase_bytes ? i % 2 * 2 + j % 2 : c % 4;
           b.A[static_cast<size_t>(m * b.Kp + q * 4 + byte)] = L.A[static_cast<size_t>(m * L.Kp + (c * kh + i) * kw + j)];
         }
+  // The tiles want 16 k-groups a fixed stride apart: 16 channel groups of one tap, planes apart. So the
+  // tile copy runs K tap-major, (i, j, channel group), and only where channel groups fill whole chunks.
+  if (cpu_has_amx() && !b.phase_bytes && b.C4 % 16 == 0) {
+    std::vector<int64_t> order;
+    for (int64_t i = 0; i < b.kh; ++i)
+      for (int64_t j = 0; j < b.kw; ++j)
+        for (int64_t c4 = 0; c4 < b.C4; ++c4) order.push_back((c4 * b.kh + i) * b.kw + j);
+    b.amx = make_amx_weights(b.A.data(), L.M, b.Kp, &order);
+  }
 }
 
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g) {
@@ -89,6 +98,14 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
       for (int64_t j = 0; j < pg.kw; ++j)
         off[static_cast<size_t>((c4 * pg.kh + i) * pg.kw + j)] = ((c4 * P + pg.plane(i, j)) * px + pg.shift(i, j)) * 4;
 
+  // The tiles' chunks: 16 channel groups of tap (i, j), from group 16 h (the tap-major order of bw.amx).
+  const bool amx = !bw.amx.empty() && amx_active(isa);
+  std::vector<int64_t> chunk_off;
+  if (amx)
+    for (int64_t i = 0; i < pg.kh; ++i)
+      for (int64_t j = 0; j < pg.kw; ++j)
+        for (int64_t h = 0; h < C4 / 16; ++h) chunk_off.push_back(off[static_cast<size_t>((16 * h * pg.kh + i) * pg.kw + j)]);
+
   // 3. GEMM per (image, column chunk, row part) straight from the buffer; the epilogue keeps the
   //    columns ow < OW of each output row.
   const size_t esz = L.out.elem_size();
@@ -102,8 +119,13 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
     thread_local std::vector<int32_t, RecyclingAllocator<int32_t>> C;
     C.resize(static_cast<size_t>(rows * nb * kPanelCols));
     const int64_t ldc = nb * kPanelCols, p0 = b0 * kPanelCols;
-    GemmBlockedArgs a{bw.A.data() + m0 * bw.Kp, rows, bw.Kp, buf.data() + (n * C4 * P * px + p0) * 4, off.data(), nb, C.data(), ldc};
-    gemm_u8s8_blocked_avx512vnni(a);
+    const uint8_t* B = buf.data() + (n * C4 * P * px + p0) * 4;
+    if (amx) {
+      gemm_u8s8_amx(bw.amx, m0, rows, AmxSource{B, 64, P * px * 4, chunk_off.data()}, nb, C.data(), ldc);
+    } else {
+      GemmBlockedArgs a{bw.A.data() + m0 * bw.Kp, rows, bw.Kp, B, off.data(), nb, C.data(), ldc};
+      gemm_u8s8_blocked_avx512vnni(a);
+    }
     // One segment per output row the chunk touches (its columns ow < OW), all rows in one call.
     thread_local std::vector<EpilogueSegment> seg;
     seg.clear();

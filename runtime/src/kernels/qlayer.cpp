@@ -52,6 +52,8 @@ void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, 
     bit_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.x_lo_u8, L.x_bits, s.bits);
     return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.x_lo_u8, s.C.data(), nb * kPanelCols);
   }
+  if (!L.amx.empty() && amx_active(isa))
+    return gemm_u8s8_amx(L.amx, m0, rows, AmxSource{s.panel.data(), L.Kp * kPanelCols, 64, nullptr}, nb, s.C.data(), nb * kPanelCols);
   GemmArgs a{L.A.data() + m0 * L.Kp, rows, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
   gemm_u8s8(isa, a);
 }
@@ -241,6 +243,11 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
 }
 }  // namespace
 
+void enable_amx_gemm(QLayer& L) {
+  if (!cpu_has_amx() || L.bits.wbits || L.sign_select || !L.blocked.amx.empty() || L.K == 0) return;
+  L.amx = make_amx_weights(L.A.data(), L.M, L.Kp);
+}
+
 void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* yv, const float* residual,
                uint8_t* yq) {
   if (residual && L.out.kind != Epilogue::Float) fail("a residual input needs a float output");
@@ -277,7 +284,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     const int64_t m0 = grp * Mg + w.m0;
     if (rows <= 0) return;
     Scratch& s = scratch();
-    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
+    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb) + kAmxPanelSlack));
     s.C.resize(static_cast<size_t>(rows * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_conv_panel(x + n * g.C * pg.H * pg.W, L.in.is_signed, pg, grp, L.pad_u8, col0, cols, s.panel.data(),
@@ -302,7 +309,7 @@ void qgemm_run(Isa isa, const QLayer& L, int64_t rows, const uint8_t* x, void* y
     const int64_t b0 = ch * kChunkBlocks, nb = std::min(kChunkBlocks, nblocks - b0);
     const int64_t r0 = b0 * kPanelCols, cols = std::min(nb * kPanelCols, rows - r0);
     Scratch& s = scratch();
-    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb)));
+    s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb) + kAmxPanelSlack));
     s.C.resize(static_cast<size_t>(L.M * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_rows_panel(x + r0 * L.K, L.in.is_signed, cols, L.K, L.K, s.panel.data(), L.row_wzp.empty() ? nullptr : s.colsum.data());

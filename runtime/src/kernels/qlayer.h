@@ -8,6 +8,7 @@
 #include "core/cpu.h"
 #include "kernels/bitserial.h"
 #include "kernels/epilogue.h"
+#include "kernels/gemm_amx.h"
 #include "kernels/pack_panel.h"
 
 namespace qfrt {
@@ -45,6 +46,7 @@ struct BlockedWeights {
   int64_t orig_kh = 0, orig_kw = 0;        // the layer's kernel
   int64_t C4 = 0, kh = 0, kw = 0, Kp = 0;  // the GEMM's: channel groups, kernel, Kp = C4 * kh * kw * 4
   std::vector<int8_t> A;                   // [M][Kp]
+  AmxWeights amx;                          // A in tap-major k order (enable_blocked_conv, when C4 % 16 == 0)
 };
 
 // A bit-serial conv's weights for the channel-packed path (channel_bits.h): K in (ky, kx, channel) order,
@@ -70,6 +72,7 @@ struct QLayer {
   int x_bits = 0;
   uint8_t x_lo_u8 = 0;
   bool sign_select = false;           // bits in the XNOR form, run by sign_select_gemm on 8-bit inputs
+  AmxWeights amx;                     // A for the tiles (enable_amx_gemm)
   BlockedWeights blocked;             // enable_blocked_conv (conv_blocked.h)
   ChannelBitWeights cbits;            // enable_channel_bits (channel_bits.h)
   Epilogue epilogue(int64_t m0) const;  // for rows m0..
@@ -94,6 +97,10 @@ bool enable_xnor(QLayer& L, bool binary, int64_t x_lo, int64_t x_hi, int64_t C =
 // instruction against its 3 per 64, so only QFORGE_RT_LOWBIT=all picks it on a VNNI CPU (it keeps the
 // weights at 1-2 bits in memory).
 bool enable_sign_select(QLayer& L, bool binary);
+
+// On a CPU with AMX (cpu_has_amx), gives a plain int8 GEMM layer its tile copy of the weights, so its
+// panels run on the tiles; not for bit-serial / sign-select layers or convs whose blocked path has its own.
+void enable_amx_gemm(QLayer& L);
 
 // y [N][M][OH][OW] from x [N][C][H][W] (bytes of the input type). Uses the depthwise kernel when
 // group == C == M and weight zero points are 0, the channel-blocked GEMM where blocked_conv_fits
