@@ -154,7 +154,8 @@ TEST(ChannelBits, ModelsTakeThePathAndMatchInt8) {
     expect_lowbit_model_equals_int8(c, s, (std::filesystem::temp_directory_path() / "qforge_rt_channel_bits_model.onnx").string(), 7, 8);
 }
 
-// Auto mode (the default) takes bit-serial from fewer output channels when the conv can be channel-packed.
+// Auto mode (the default) takes bit-serial from fewer output channels when the conv can be channel-packed,
+// and from more where the int8 alternative runs on AMX tiles.
 TEST(ChannelBits, AutoModeTakesPackableConvsFromSixtyFourChannels) {
   if (active_isa() != Isa::Avx512Vnni || !bitserial_avx512_available()) GTEST_SKIP() << "auto mode needs VNNI and vpopcntq";
   LowbitEnv env("auto");
@@ -166,13 +167,23 @@ TEST(ChannelBits, AutoModeTakesPackableConvsFromSixtyFourChannels) {
     QLayer L = prepare_qlayer(qw, QInput{}, {}, {}, QOutput{});
     return enable_bitserial(L, wbits, false, abits, 0, C);
   };
-  EXPECT_TRUE(takes(64, 2, 1, 64));    // packable: W2A1 from 64 rows
-  EXPECT_FALSE(takes(64, 2, 1, 0));    // the panel path needs 128
-  EXPECT_TRUE(takes(128, 2, 1, 0));
-  EXPECT_FALSE(takes(64, 2, 2, 64));   // W2A2 packable from 128 rows
-  EXPECT_TRUE(takes(128, 2, 2, 64));
+  if (cpu_has_amx()) {
+    // The int8 alternative runs on the tiles for whole 64-channel chunks and for panel layers: binary-like
+    // products from 128 input and output channels, W2A2 and panel layers never.
+    EXPECT_FALSE(takes(64, 2, 1, 64));
+    EXPECT_TRUE(takes(128, 2, 1, 128));
+    EXPECT_FALSE(takes(128, 2, 1, 64));
+    EXPECT_FALSE(takes(128, 2, 1, 0));
+    EXPECT_FALSE(takes(256, 2, 2, 256));
+  } else {
+    EXPECT_TRUE(takes(64, 2, 1, 64));    // packable: W2A1 from 64 rows
+    EXPECT_FALSE(takes(64, 2, 1, 0));    // the panel path needs 128
+    EXPECT_TRUE(takes(128, 2, 1, 0));
+    EXPECT_FALSE(takes(64, 2, 2, 64));   // W2A2 packable from 128 rows
+    EXPECT_TRUE(takes(128, 2, 2, 64));
+  }
   EXPECT_FALSE(takes(128, 2, 2, 0));   // never on the panel path
   EXPECT_FALSE(takes(128, 4, 2, 64));  // W4A2: the int8 kernel
-  EXPECT_TRUE(takes(64, 2, 1, 32));    // the dense form from 32 input channels
+  EXPECT_TRUE(takes(64, 2, 1, 32));    // the dense form from 32 input channels (whose int8 path is vpdpbusd)
   EXPECT_FALSE(takes(64, 2, 1, 16));
 }
