@@ -50,31 +50,35 @@ TEST(Amx, PanelGemmEqualsVnniOnRowAndKTails) {
 
 TEST(Amx, StridedSourceReadsEachChunkAtItsOffset) {
   if (!cpu_has_amx()) GTEST_SKIP() << "no AMX on this CPU";
-  // Two chunks whose 16 k-groups lie `stride` bytes apart, at arbitrary offsets: the blocked path's form.
+  // Two chunks whose k-groups lie `stride` bytes apart, at arbitrary offsets: the blocked path's form, with
+  // chunks of 16, 8 and 4 k-groups (64, 32, 16 bytes).
   std::mt19937 rng(32);
-  const int64_t M = 20, nb = 3, stride = 64 * 7 + 12, groups = 32;
-  const std::vector<int64_t> chunk_off = {300, 64 * 200 + 4};
-  std::vector<uint8_t> buf = random_ints<uint8_t>(static_cast<size_t>(chunk_off[1] + 16 * stride + 64 * nb), 0, 255, rng);
-  std::vector<int8_t> A = random_ints<int8_t>(static_cast<size_t>(M * groups * 4), -128, 127, rng);
-  std::vector<int32_t> want(static_cast<size_t>(M * nb * 16)), got(want.size());
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t n = 0; n < nb * 16; ++n) {
-      int32_t s = 0;
-      for (int64_t q = 0; q < groups; ++q)
-        for (int64_t b = 0; b < 4; ++b) {
-          const int64_t at = n / 16 * 64 + chunk_off[static_cast<size_t>(q / 16)] + q % 16 * stride + n % 16 * 4 + b;
-          s += buf[static_cast<size_t>(at)] * A[static_cast<size_t>(m * groups * 4 + q * 4 + b)];
-        }
-      want[static_cast<size_t>(m * nb * 16 + n)] = s;
-    }
-  gemm_u8s8_amx(make_amx_weights(A.data(), M, groups * 4), 0, M, AmxSource{buf.data(), 64, stride, chunk_off.data()}, nb, got.data(),
-                nb * 16);
-  EXPECT_EQ(got, want);
+  for (int64_t chunk : {64, 32, 16}) {
+    const int64_t M = 20, nb = 3, stride = 64 * 7 + 12, per = chunk / 4, groups = 2 * per;
+    const std::vector<int64_t> chunk_off = {300, 64 * 200 + 4};
+    std::vector<uint8_t> buf = random_ints<uint8_t>(static_cast<size_t>(chunk_off[1] + per * stride + 64 * nb), 0, 255, rng);
+    std::vector<int8_t> A = random_ints<int8_t>(static_cast<size_t>(M * groups * 4), -128, 127, rng);
+    std::vector<int32_t> want(static_cast<size_t>(M * nb * 16)), got(want.size());
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < nb * 16; ++n) {
+        int32_t s = 0;
+        for (int64_t q = 0; q < groups; ++q)
+          for (int64_t b = 0; b < 4; ++b) {
+            const int64_t at = n / 16 * 64 + chunk_off[static_cast<size_t>(q / per)] + q % per * stride + n % 16 * 4 + b;
+            s += buf[static_cast<size_t>(at)] * A[static_cast<size_t>(m * groups * 4 + q * 4 + b)];
+          }
+        want[static_cast<size_t>(m * nb * 16 + n)] = s;
+      }
+    gemm_u8s8_amx(make_amx_weights(A.data(), M, groups * 4, nullptr, chunk), 0, M, AmxSource{buf.data(), 64, stride, chunk_off.data()},
+                  nb, got.data(), nb * 16);
+    EXPECT_EQ(got, want) << "chunk " << chunk;
+  }
 }
 
-// Conv layers that take the tiles: 3x3 at stride 1 and 2 with 64 and 128 channels (the blocked path's
-// tap-major copy), 1x1 and 16-channel 3x3 (the panel copy, with the blocked path off), uneven output
-// channel counts, both threads; and a Gemm. Bytes equal the VNNI path's.
+
+// Conv layers that take the tiles: 3x3 at stride 1 and 2 with 16 to 128 channels (the blocked path's
+// tap-major copy, chunks of 16, 32 and 64 bytes), 1x1 (the panel copy), uneven output channel counts,
+// batches split across threads; and a Gemm. Bytes equal the VNNI path's.
 TEST(Amx, LayersGiveTheVnniBytes) {
   if (!cpu_has_amx()) GTEST_SKIP() << "no AMX on this CPU";
   std::mt19937 rng(33);
@@ -83,7 +87,9 @@ TEST(Amx, LayersGiveTheVnniBytes) {
   };
   int tiled_blocked = 0;
   for (const Shape s : {Shape{64, 14, 14, 64, 3, 1, 2}, Shape{64, 15, 15, 40, 3, 2, 1}, Shape{128, 7, 7, 47, 3, 1, 3},
-                        Shape{72, 9, 9, 33, 1, 1, 2}, Shape{16, 12, 12, 24, 3, 1, 2}, Shape{96, 6, 6, 20, 3, 1, 1}}) {
+                        Shape{72, 9, 9, 33, 1, 1, 2}, Shape{16, 12, 12, 24, 3, 1, 2}, Shape{96, 6, 6, 20, 3, 1, 1},
+                        Shape{32, 14, 14, 40, 3, 1, 2}, Shape{16, 15, 15, 32, 3, 2, 1}, Shape{32, 9, 11, 64, 3, 2, 2},
+                        Shape{8, 10, 10, 16, 3, 1, 1}}) {
     QWeights w;
     w.M = s.M, w.K = s.C * s.k * s.k;
     w.w = random_ints<int8_t>(static_cast<size_t>(w.M * w.K), -127, 127, rng);
@@ -110,8 +116,9 @@ TEST(Amx, LayersGiveTheVnniBytes) {
     // The output is not trivially constant (the requantization keeps information).
     EXPECT_NE(std::count(on.begin(), on.end(), on[0]), static_cast<long>(on.size()));
   }
-  // The three with 64 / 128 channels; 16 and 96 channels (4 and 24 channel groups) are not whole chunks.
-  EXPECT_EQ(tiled_blocked, 3);
+  // 16, 32, 64 and 128 channels at strides 1 and 2 (16- / 32- / 64-byte chunks); 8 and 96 channels (2 and 24
+  // channel groups) make no whole chunks and stay on vpdpbusd.
+  EXPECT_EQ(tiled_blocked, 7);
 }
 
 TEST(Amx, GemmLayerGivesTheVnniSums) {

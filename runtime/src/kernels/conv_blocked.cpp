@@ -1,5 +1,6 @@
 #include "kernels/conv_blocked.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/buffer.h"
@@ -49,12 +50,13 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
         }
   // The tiles want 16 k-groups a fixed stride apart: 16 channel groups of one tap, planes apart. So the
   // tile copy runs K tap-major, (i, j, channel group), and only where channel groups fill whole chunks.
-  if (cpu_has_amx() && !b.phase_bytes && b.C4 % 16 == 0) {
+  // 4 or 8 channel groups (16 / 32 channels) make 16- / 32-byte chunks.
+  if (cpu_has_amx() && !b.phase_bytes && (b.C4 % 16 == 0 || b.C4 == 4 || b.C4 == 8)) {
     std::vector<int64_t> order;
     for (int64_t i = 0; i < b.kh; ++i)
       for (int64_t j = 0; j < b.kw; ++j)
         for (int64_t c4 = 0; c4 < b.C4; ++c4) order.push_back((c4 * b.kh + i) * b.kw + j);
-    b.amx = make_amx_weights(b.A.data(), L.M, b.Kp, &order);
+    b.amx = make_amx_weights(b.A.data(), L.M, b.Kp, &order, 4 * std::min<int64_t>(b.C4, 16));
   }
 }
 
@@ -98,13 +100,14 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
       for (int64_t j = 0; j < pg.kw; ++j)
         off[static_cast<size_t>((c4 * pg.kh + i) * pg.kw + j)] = ((c4 * P + pg.plane(i, j)) * px + pg.shift(i, j)) * 4;
 
-  // The tiles' chunks: 16 channel groups of tap (i, j), from group 16 h (the tap-major order of bw.amx).
+  // The tiles' chunks: cg channel groups of tap (i, j), from group cg h (the tap-major order of bw.amx).
   const bool amx = !bw.amx.empty() && amx_active(isa);
   std::vector<int64_t> chunk_off;
+  const int64_t cg = bw.amx.chunk / 4;
   if (amx)
     for (int64_t i = 0; i < pg.kh; ++i)
       for (int64_t j = 0; j < pg.kw; ++j)
-        for (int64_t h = 0; h < C4 / 16; ++h) chunk_off.push_back(off[static_cast<size_t>((16 * h * pg.kh + i) * pg.kw + j)]);
+        for (int64_t h = 0; h < C4 / cg; ++h) chunk_off.push_back(off[static_cast<size_t>((cg * h * pg.kh + i) * pg.kw + j)]);
 
   // 3. GEMM per (image, column chunk, row part) straight from the buffer; the epilogue keeps the
   //    columns ow < OW of each output row.

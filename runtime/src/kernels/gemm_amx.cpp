@@ -1,5 +1,5 @@
 // AMX kernel: a 2 x 2 block of C tiles (32 output channels x 32 columns) stays in tiles 0-3 over all
-// of K; tiles 4-5 take the two weight tiles, 6-7 the two activation tiles of each 64-byte chunk.
+// of K; tiles 4-5 take the two weight tiles, 6-7 the two activation tiles of each chunk of K.
 #include "kernels/gemm_amx.h"
 
 #include <immintrin.h>
@@ -17,10 +17,12 @@ struct alignas(64) TileConfig {
   uint8_t rows[16] = {};
 };
 
-// Every tile is 16 rows x 64 bytes: C tiles hold 16 x 16 int32, operand tiles 16 x 64 bytes.
-TileConfig full_tiles() {
+// C tiles hold 16 x 16 int32; weight tiles 16 rows x `chunk` bytes, activation tiles chunk / 4 k-groups x 64.
+TileConfig tiles_for(int64_t chunk) {
   TileConfig t;
-  for (int i = 0; i < 8; ++i) t.rows[i] = 16, t.colsb[i] = 64;
+  for (int i = 0; i < 4; ++i) t.rows[i] = 16, t.colsb[i] = 64;
+  for (int i = 4; i < 6; ++i) t.rows[i] = 16, t.colsb[i] = static_cast<uint16_t>(chunk);
+  for (int i = 6; i < 8; ++i) t.rows[i] = static_cast<uint8_t>(chunk / 4), t.colsb[i] = 64;
   return t;
 }
 
@@ -39,21 +41,22 @@ TileConfig full_tiles() {
 
 // TWO_M: a second 16-row weight tile; TWO_N: a second column block.
 template <bool TWO_M, bool TWO_N>
-QF_AMX void tile_block(const int8_t* a, int64_t Kq, const AmxSource& s, const uint8_t* b, int32_t* C, int64_t ldc, int64_t valid) {
+QF_AMX void tile_block(const int8_t* a, int64_t Kq, int64_t chunk, const AmxSource& s, const uint8_t* b, int32_t* C, int64_t ldc,
+                       int64_t valid) {
   _tile_zero(0);
   if (TWO_N) _tile_zero(1);
   if (TWO_M) _tile_zero(2);
   if (TWO_M && TWO_N) _tile_zero(3);
-  const int64_t chunks = Kq / kAmxChunk;
+  const int64_t chunks = Kq / chunk;
   for (int64_t c = 0; c < chunks; ++c) {
-    const uint8_t* bc = b + (s.chunk_off ? s.chunk_off[c] : c * 16 * s.row_stride);
-    _tile_loadd(4, a + c * kAmxChunk, Kq);
+    const uint8_t* bc = b + (s.chunk_off ? s.chunk_off[c] : c * chunk / 4 * s.row_stride);
+    _tile_loadd(4, a + c * chunk, Kq);
     _tile_loadd(6, bc, s.row_stride);
     if (TWO_N) _tile_loadd(7, bc + s.block_stride, s.row_stride);
     _tile_dpbsud(0, 4, 6);
     if (TWO_N) _tile_dpbsud(1, 4, 7);
     if (TWO_M) {
-      _tile_loadd(5, a + 16 * Kq + c * kAmxChunk, Kq);
+      _tile_loadd(5, a + 16 * Kq + c * chunk, Kq);
       _tile_dpbsud(2, 5, 6);
       if (TWO_N) _tile_dpbsud(3, 5, 7);
     }
@@ -65,10 +68,11 @@ QF_AMX void tile_block(const int8_t* a, int64_t Kq, const AmxSource& s, const ui
 }
 }  // namespace
 
-AmxWeights make_amx_weights(const int8_t* A, int64_t M, int64_t Kp, const std::vector<int64_t>* order) {
+AmxWeights make_amx_weights(const int8_t* A, int64_t M, int64_t Kp, const std::vector<int64_t>* order, int64_t chunk) {
   AmxWeights w;
   w.M = M;
-  w.Kq = (Kp + kAmxChunk - 1) / kAmxChunk * kAmxChunk;
+  w.chunk = chunk;
+  w.Kq = (Kp + chunk - 1) / chunk * chunk;
   w.A.assign(static_cast<size_t>((M + 16) * w.Kq), 0);
   const int64_t groups = order ? static_cast<int64_t>(order->size()) : Kp / 4;
   for (int64_t m = 0; m < M; ++m)
@@ -78,9 +82,9 @@ AmxWeights make_amx_weights(const int8_t* A, int64_t M, int64_t Kp, const std::v
 }
 
 QF_AMX void gemm_u8s8_amx(const AmxWeights& w, int64_t m0, int64_t rows, const AmxSource& s, int64_t nblocks, int32_t* C, int64_t ldc) {
-  static const TileConfig cfg = full_tiles();
-  _tile_loadconfig(&cfg);
-  const int64_t Kq = w.Kq;
+  static const TileConfig cfg[3] = {tiles_for(16), tiles_for(32), tiles_for(64)};
+  _tile_loadconfig(&cfg[w.chunk == 16 ? 0 : w.chunk == 32 ? 1 : 2]);
+  const int64_t Kq = w.Kq, chunk = w.chunk;
   for (int64_t m = 0; m < rows; m += 32) {
     const int8_t* a = w.A.data() + (m0 + m) * Kq;
     const int64_t valid = rows - m;
@@ -89,11 +93,11 @@ QF_AMX void gemm_u8s8_amx(const AmxWeights& w, int64_t m0, int64_t rows, const A
       const uint8_t* b = s.B + j * s.block_stride;
       int32_t* c = C + m * ldc + j * 16;
       if (valid > 16) {
-        if (two_n) tile_block<true, true>(a, Kq, s, b, c, ldc, valid);
-        else tile_block<true, false>(a, Kq, s, b, c, ldc, valid);
+        if (two_n) tile_block<true, true>(a, Kq, chunk, s, b, c, ldc, valid);
+        else tile_block<true, false>(a, Kq, chunk, s, b, c, ldc, valid);
       } else {
-        if (two_n) tile_block<false, true>(a, Kq, s, b, c, ldc, valid);
-        else tile_block<false, false>(a, Kq, s, b, c, ldc, valid);
+        if (two_n) tile_block<false, true>(a, Kq, chunk, s, b, c, ldc, valid);
+        else tile_block<false, false>(a, Kq, chunk, s, b, c, ldc, valid);
       }
     }
   }
