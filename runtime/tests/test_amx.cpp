@@ -78,18 +78,20 @@ TEST(Amx, StridedSourceReadsEachChunkAtItsOffset) {
 
 // Conv layers that take the tiles: 3x3 at stride 1 and 2 with 16 to 128 channels (the blocked path's
 // tap-major copy, chunks of 16, 32 and 64 bytes), 1x1 (the panel copy), uneven output channel counts,
+// signed inputs,
 // batches split across threads; and a Gemm. Bytes equal the VNNI path's.
 TEST(Amx, LayersGiveTheVnniBytes) {
   if (!cpu_has_amx()) GTEST_SKIP() << "no AMX on this CPU";
   std::mt19937 rng(33);
   struct Shape {
     int64_t C, H, W, M, k, stride, N;
+    bool signed_in = false;
   };
   int tiled_blocked = 0;
   for (const Shape s : {Shape{64, 14, 14, 64, 3, 1, 2}, Shape{64, 15, 15, 40, 3, 2, 1}, Shape{128, 7, 7, 47, 3, 1, 3},
                         Shape{72, 9, 9, 33, 1, 1, 2}, Shape{16, 12, 12, 24, 3, 1, 2}, Shape{96, 6, 6, 20, 3, 1, 1},
                         Shape{32, 14, 14, 40, 3, 1, 2}, Shape{16, 15, 15, 32, 3, 2, 1}, Shape{32, 9, 11, 64, 3, 2, 2},
-                        Shape{8, 10, 10, 16, 3, 1, 1}}) {
+                        Shape{8, 10, 10, 16, 3, 1, 1}, Shape{3, 21, 19, 24, 7, 2, 1, true}}) {
     QWeights w;
     w.M = s.M, w.K = s.C * s.k * s.k;
     w.w = random_ints<int8_t>(static_cast<size_t>(w.M * w.K), -127, 127, rng);
@@ -97,7 +99,8 @@ TEST(Amx, LayersGiveTheVnniBytes) {
     w.scale.assign(static_cast<size_t>(w.M), 0.01);
     QOutput out;
     out.kind = Epilogue::Quantized, out.scale = 40.0, out.zp = 3;
-    QLayer L = prepare_qlayer(w, QInput{0.05, 7, false}, std::vector<int32_t>(static_cast<size_t>(w.M), 11), {}, out);
+    QLayer L = prepare_qlayer(w, QInput{0.05, s.signed_in ? -5 : 7, s.signed_in}, std::vector<int32_t>(static_cast<size_t>(w.M), 11), {},
+                              out);
     enable_blocked_conv(L, s.C, s.k, s.k, s.stride);
     enable_amx_gemm(L);
     ConvGeom g;
@@ -117,7 +120,7 @@ TEST(Amx, LayersGiveTheVnniBytes) {
     EXPECT_NE(std::count(on.begin(), on.end(), on[0]), static_cast<long>(on.size()));
   }
   // 16, 32, 64 and 128 channels at strides 1 and 2 (16- / 32- / 64-byte chunks); 8 and 96 channels (2 and 24
-  // channel groups) make no whole chunks and stay on vpdpbusd.
+  // channel groups) and a 7x7 stride-2 stem on 3 channels (the phase-byte form) stay on vpdpbusd.
   EXPECT_EQ(tiled_blocked, 7);
 }
 
