@@ -22,6 +22,8 @@ PhaseGeom phase_geom(const BlockedWeights& b, const ConvGeom& g) {
 }
 }  // namespace
 
+bool amx_channel_chunks(int64_t C4) { return C4 > 0 && (C4 % 16 == 0 || C4 == 4 || C4 == 8); }
+
 void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t stride) {
   if (L.bits.wbits || L.sign_select || !L.row_wzp.empty() || Cg * kh * kw != L.K || L.K == 0) return;
   // 1x1 layers and strides other than 1 and 2 never take the path and keep no second copy of their weights.
@@ -51,7 +53,7 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
   // The tiles want 16 k-groups a fixed stride apart: 16 channel groups of one tap, planes apart. So the
   // tile copy runs K tap-major, (i, j, channel group), and only where channel groups fill whole chunks.
   // 4 or 8 channel groups (16 / 32 channels) make 16- / 32-byte chunks.
-  if (cpu_has_amx() && !b.phase_bytes && (b.C4 % 16 == 0 || b.C4 == 4 || b.C4 == 8)) {
+  if (cpu_has_amx() && !b.phase_bytes && amx_channel_chunks(b.C4)) {
     std::vector<int64_t> order;
     for (int64_t i = 0; i < b.kh; ++i)
       for (int64_t j = 0; j < b.kw; ++j)

@@ -27,6 +27,10 @@ namespace qfrt {
 // the conv's (when both strides are equal; the path runs only for the stride it was prepared for).
 void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t stride = 1);
 
+// Whether C4 channel groups fill whole chunks of the AMX tiles (gemm_amx.h): 16 groups and multiples, or
+// 4 / 8 groups as 16- / 32-byte chunks. Such convs keep a tap-major tile copy of their weights.
+bool amx_channel_chunks(int64_t C4);
+
 // Whether qconv_run takes the blocked path for this geometry. QFORGE_RT_BLOCKED=0 turns it off.
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g);
 

@@ -33,11 +33,11 @@ constexpr int64_t kBitserialAutoMinRows = 128;
 constexpr int64_t kChannelPackedAutoMinRows = 64;
 constexpr int64_t kChannelPackedW2A2MinRows = 128;
 constexpr int64_t kChannelPackedAutoMinChannels = 32;
-// Where the int8 alternative runs on AMX tiles (gemm_amx.h: convs with whole 64-channel chunks, and every
-// panel layer) it is 1.5-3x faster than on vpdpbusd, so the bar moves (same bench against the int8 blocked
-// AMX layer, 2026-11-30: binary x 1-bit 0.56x at 64 channels 56x56, 1.12x at 128 x 28x28, 1.90x at 256 x
-// 14x14, 2.04x at 512 x 7x7; W2A2 0.29-0.72x everywhere): products <= 2 from 128 input and output channels,
-// W2A2 and panel layers never.
+// Where the int8 alternative runs on AMX tiles (gemm_amx.h: convs whose channel groups fill chunks, and
+// every panel layer) it is 1.5-3x faster than on vpdpbusd, so the bar moves (same bench against the int8
+// blocked AMX layer, 2026-11-30: binary x 1-bit 0.56x at 64 channels 56x56, 1.12x at 128 x 28x28, 1.90x at
+// 256 x 14x14, 2.04x at 512 x 7x7, 0.68x at 32 -> 64 x 28x28; W2A2 0.29-0.72x everywhere): products <= 2 from
+// 128 input and output channels, W2A2 and panel layers never.
 constexpr int64_t kAmxBitsAutoMinChannels = 128;
 
 struct Scratch {
@@ -141,7 +141,7 @@ bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx51
 // conv with C input channels, which may take the channel-packed path.
 bool auto_takes(const QLayer& L, int product, int64_t C) {
   if (!fast_popcount()) return false;
-  if (cpu_has_amx() && (C == 0 || C % 64 == 0))
+  if (cpu_has_amx() && (C == 0 || amx_channel_chunks((C + 3) / 4)))
     return C >= kAmxBitsAutoMinChannels && L.M >= kAmxBitsAutoMinChannels && product <= kBitserialAutoMaxBits && L.row_wzp.empty() &&
            channel_bits_worth(C) && channel_bits_enabled();
   if (C >= kChannelPackedAutoMinChannels && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled())

@@ -87,8 +87,8 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
 // zero point) is inside that range. QFORGE_RT_LOWBIT=0 never switches, =all switches whenever it is
 // exact, default (auto) only where it beats the int8 path: wbits x x_bits <= 2 and >= 128 output
 // channels; for a conv with C input channels that can take the channel-packed path (channel_bits.h),
-// <= 2 from 64 output channels and W2A2 from 128; where the int8 path runs on AMX tiles (cpu_has_amx, C a
-// multiple of 64 or 0), products <= 2 from 128 input and output channels only. C = 0: not such a conv.
+// <= 2 from 64 output channels and W2A2 from 128; where the int8 path runs on AMX tiles (cpu_has_amx, C = 0
+// or channels that fill the tiles' chunks, amx_channel_chunks), products <= 2 from 128 input and output channels only. C = 0: not such a conv.
 // Returns whether it switched.
 bool enable_bitserial(QLayer& L, int wbits, bool binary, int x_bits, int64_t x_lo, int64_t C = 0);
 // The XNOR form for binary / ternary weights when the inputs lie in [zp - 1, zp + 1] (binary or
