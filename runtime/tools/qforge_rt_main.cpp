@@ -34,6 +34,12 @@ int usage(const std::string& msg) {
   return 2;
 }
 
+// The kernel family the int8 layers ran on: the ISA, "+amx" when its GEMMs use the tiles.
+std::string kernels_label() {
+  const qfrt::Isa isa = qfrt::active_isa();
+  return std::string(qfrt::isa_name(isa)) + (qfrt::amx_active(isa) ? "+amx" : "");
+}
+
 std::string json_ops(const std::map<std::string, int>& ops) {
   std::string s = "{";
   for (const auto& kv : ops) s += (s.size() > 1 ? ", \"" : "\"") + kv.first + "\": " + std::to_string(kv.second);
@@ -87,11 +93,11 @@ int cmd_run(int argc, char** argv) {
     median = ms[ms.size() / 2];
     best = ms[0];
     std::fprintf(stderr, "qforge-rt: %s on %s: median %.3f ms, min %.3f ms over %d runs (%s)\n", model.c_str(),
-                 qfrt::shape_str(x.shape).c_str(), median, best, bench, qfrt::isa_name(qfrt::active_isa()));
+                 qfrt::shape_str(x.shape).c_str(), median, best, bench, kernels_label().c_str());
   }
   if (json) {
     std::printf("{\"model\": \"%s\", \"isa\": \"%s\", \"input_shape\": \"%s\", \"output_shape\": \"%s\"", model.c_str(),
-                qfrt::isa_name(qfrt::active_isa()), qfrt::shape_str(x.shape).c_str(), qfrt::shape_str(y[0].shape).c_str());
+                kernels_label().c_str(), qfrt::shape_str(x.shape).c_str(), qfrt::shape_str(y[0].shape).c_str());
     if (bench) std::printf(", \"median_ms\": %.4f, \"min_ms\": %.4f, \"runs\": %d", median, best, bench);
     std::printf(", \"ops\": %s, \"kernels\": %s}\n", json_ops(m.ops()).c_str(), json_ops(m.kernels()).c_str());
   }
