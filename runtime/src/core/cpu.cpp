@@ -15,6 +15,7 @@ namespace qfrt {
 
 namespace {
 std::atomic<int> g_isa{-1};
+std::atomic<bool> g_amx_off{false};  // set_amx_active(false)
 
 Isa detect() {
   if (const char* e = std::getenv("QFORGE_RT_ISA"); e && *e) {
@@ -71,10 +72,6 @@ bool cpu_has_amx() {
     return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtiledata) == 0;
   }();
   return ok;
-}
-
-namespace {
-std::atomic<bool> g_amx_off{false};
 }
 
 bool amx_active(Isa isa) { return isa == Isa::Avx512Vnni && cpu_has_amx() && !g_amx_off.load(std::memory_order_relaxed); }

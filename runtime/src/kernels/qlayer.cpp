@@ -141,10 +141,10 @@ bool fast_popcount() { return active_isa() == Isa::Avx512Vnni && bitserial_avx51
 // conv with C input channels, which may take the channel-packed path.
 bool auto_takes(const QLayer& L, int product, int64_t C) {
   if (!fast_popcount()) return false;
+  const bool packable = C >= kChannelPackedAutoMinChannels && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled();
   if (cpu_has_amx() && (C == 0 || amx_channel_chunks((C + 3) / 4)))
-    return C >= kAmxBitsAutoMinChannels && L.M >= kAmxBitsAutoMinChannels && product <= kBitserialAutoMaxBits && L.row_wzp.empty() &&
-           channel_bits_worth(C) && channel_bits_enabled();
-  if (C >= kChannelPackedAutoMinChannels && L.row_wzp.empty() && channel_bits_worth(C) && channel_bits_enabled())
+    return packable && C >= kAmxBitsAutoMinChannels && L.M >= kAmxBitsAutoMinChannels && product <= kBitserialAutoMaxBits;
+  if (packable)
     return product <= kBitserialAutoMaxBits ? L.M >= kChannelPackedAutoMinRows : product <= 4 && L.M >= kChannelPackedW2A2MinRows;
   return product <= kBitserialAutoMaxBits && L.M >= kBitserialAutoMinRows;
 }

@@ -46,7 +46,7 @@ struct BlockedWeights {
   int64_t orig_kh = 0, orig_kw = 0;        // the layer's kernel
   int64_t C4 = 0, kh = 0, kw = 0, Kp = 0;  // the GEMM's: channel groups, kernel, Kp = C4 * kh * kw * 4
   std::vector<int8_t> A;                   // [M][Kp]
-  AmxWeights amx;                          // A in tap-major k order (enable_blocked_conv, when C4 % 16 == 0)
+  AmxWeights amx;                          // A in tap-major k order (enable_blocked_conv, when amx_channel_chunks(C4))
 };
 
 // A bit-serial conv's weights for the channel-packed path (channel_bits.h): K in (ky, kx, channel) order,
