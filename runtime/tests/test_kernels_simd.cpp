@@ -159,6 +159,34 @@ TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {
   }
 }
 
+// Sums whose exact value lies just beside a half-integer, closer than float can resolve: with the multiplier
+// 0.5 + 2^-j, float(m) is 0.5 (or within 2^-24 of it), so float alone would see an exact tie where the
+// fixed-point value is above or below one. The AVX-512 float screen must send these to its exact path;
+// distances from 2^-28 to 2^-6 cross the screen's threshold.
+TEST(RequantEpilogue, Avx512ScreenSendsNearTiesToTheExactPath) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(9);
+  const int64_t N = 4096;
+  for (int j : {6, 12, 14, 20, 22, 26, 28, 30})
+    for (double sign : {1.0, -1.0})
+      for (int32_t off : {0, 1, -1000}) {
+        std::vector<int32_t> C(static_cast<size_t>(N));
+        std::uniform_int_distribution<int32_t> odd(-(1 << 20), 1 << 20);
+        for (auto& v : C) v = (odd(rng) | 1) % 512;  // odd sums within the clamp: v / 2 is a tie
+        for (int64_t i = 0; i < 64; ++i) C[static_cast<size_t>(i)] = static_cast<int32_t>(2 * i + 1 - off);
+        const FixedMultiplier fm = quantize_multiplier(0.5 + sign * std::ldexp(1.0, -j));
+        Epilogue e;
+        e.kind = Epilogue::Quantized;
+        e.row_offset = &off;
+        e.mult = &fm;
+        e.zp = 0, e.lo = 0, e.hi = 255;
+        std::vector<uint8_t> ref(static_cast<size_t>(N)), got(ref.size(), 0xEE);
+        run_epilogue(Isa::Scalar, e, C.data(), N, 1, N, ref.data(), N, 1);
+        run_epilogue(Isa::Avx512Vnni, e, C.data(), N, 1, N, got.data(), N, 1);
+        ASSERT_EQ(got, ref) << "multiplier 0.5 " << (sign > 0 ? "+" : "-") << " 2^-" << j << ", offset " << off;
+      }
+}
+
 // The conv panel writer against a direct im2col: every stride (the stride-2 deinterleave included, on
 // rows long enough to use it), dilation, padding, group, signed input and chunk start.
 TEST(PackConvPanel, EqualsDirectIm2colOnEveryGeometry) {

@@ -104,3 +104,20 @@ TEST(AddQ, SignedOutputAndTailsMatchTheScalarLoop) {
     EXPECT_EQ(got[static_cast<size_t>(n)], 0xAB) << "wrote past the end";
   }
 }
+
+// Near ties: with sa / sy = 0.5 + 2^-j the exact sum lies 2^-j |a - za| beside a half-integer, which float
+// multipliers cannot see (float(0.5 + 2^-28) is 0.5). The AVX-512 loop's float screen must send those to
+// its exact path.
+TEST(AddQ, NearTiesMatchTheScalarLoop) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512";
+  std::vector<uint8_t> a(256), b(256, 9);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i);
+  for (int j : {6, 12, 16, 20, 24, 28})
+    for (double sign : {1.0, -1.0}) {
+      const AddRescale r = add_rescale(0.5 + sign * std::ldexp(1.0, -j), 0.25, 1.0);
+      std::vector<uint8_t> want(a.size()), got(a.size());
+      add_q_scalar(a.data(), false, 1, b.data(), false, 9, r, 0, 0, 255, want.data(), static_cast<int64_t>(a.size()));
+      add_q_avx512(a.data(), false, 1, b.data(), false, 9, r, 0, 0, 255, got.data(), static_cast<int64_t>(a.size()));
+      EXPECT_EQ(got, want) << "sa / sy = 0.5 " << (sign > 0 ? "+" : "-") << " 2^-" << j;
+    }
+}
