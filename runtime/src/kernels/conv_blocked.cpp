@@ -121,29 +121,33 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
     const WorkItem w = work_item(sp, it, nblocks, g.M);
     const int64_t n = w.outer, b0 = w.b0, nb = w.nb, m0 = w.m0, rows = w.rows;
     if (rows <= 0 || nb <= 0) return;
+    const int64_t stripe = std::min(rows, epilogue_stripe(amx));  // rows per GEMM call, then their epilogue
     thread_local std::vector<int32_t, RecyclingAllocator<int32_t>> C;
-    C.resize(static_cast<size_t>(rows * nb * kPanelCols));
+    C.resize(static_cast<size_t>(stripe * nb * kPanelCols));
     const int64_t ldc = nb * kPanelCols, p0 = b0 * kPanelCols;
     const uint8_t* B = buf.data() + (n * C4 * P * px + p0) * 4;
-    if (amx) {
-      gemm_u8s8_amx(bw.amx, m0, rows, AmxSource{B, 64, P * px * 4, chunk_off.data()}, nb, C.data(), ldc);
-    } else {
-      GemmBlockedArgs a{bw.A.data() + m0 * bw.Kp, rows, bw.Kp, B, off.data(), nb, C.data(), ldc};
-      gemm_u8s8_blocked_avx512vnni(a);
-    }
-    // One segment per output row the chunk touches (its columns ow < OW), all rows in one call.
+    // One segment per output row the chunk touches (its columns ow < OW), all rows of a stripe in one call.
     thread_local std::vector<EpilogueSegment> seg;
     seg.clear();
-    const int64_t base = (n * g.M + m0) * plane_out;
     for (int64_t oh = p0 / Wq; oh < g.OH && oh * Wq < p0 + ldc; ++oh) {
       const int64_t s = std::max(p0, oh * Wq), t = std::min(p0 + ldc, oh * Wq + g.OW);
       if (s < t) seg.push_back({s - p0, t - s, oh * g.OW + (s - oh * Wq)});
     }
-    Epilogue e = L.epilogue(m0);
-    if (residual) e.residual = residual + base;
-    if (yq) e.qout = yq + base;
-    run_epilogue_segments(isa, e, C.data(), ldc, rows, seg.data(), static_cast<int64_t>(seg.size()), y + static_cast<size_t>(base) * esz,
-                          plane_out);
+    for (int64_t r = 0; r < rows; r += stripe) {
+      const int64_t rr = std::min(stripe, rows - r);
+      if (amx) {
+        gemm_u8s8_amx(bw.amx, m0 + r, rr, AmxSource{B, 64, P * px * 4, chunk_off.data()}, nb, C.data(), ldc);
+      } else {
+        GemmBlockedArgs a{bw.A.data() + (m0 + r) * bw.Kp, rr, bw.Kp, B, off.data(), nb, C.data(), ldc};
+        gemm_u8s8_blocked_avx512vnni(a);
+      }
+      const int64_t base = (n * g.M + m0 + r) * plane_out;
+      Epilogue e = L.epilogue(m0 + r);
+      if (residual) e.residual = residual + base;
+      if (yq) e.qout = yq + base;
+      run_epilogue_segments(isa, e, C.data(), ldc, rr, seg.data(), static_cast<int64_t>(seg.size()), y + static_cast<size_t>(base) * esz,
+                            plane_out);
+    }
   });
 }
 

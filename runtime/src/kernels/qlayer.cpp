@@ -292,19 +292,25 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     const int64_t col0 = w.b0 * kPanelCols, cols = std::min(nb * kPanelCols, ncols - col0);
     const int64_t m0 = grp * Mg + w.m0;
     if (rows <= 0) return;
+    // Stripes of rows through GEMM and epilogue (epilogue_stripe); the bit-serial kernels pack their
+    // activations inside layer_gemm, once per call, so they take all rows at once.
+    const bool int8_gemm = !L.sign_select && !L.bits.wbits;
+    const int64_t stripe = int8_gemm ? std::min(rows, epilogue_stripe(!L.amx.empty() && amx_active(isa))) : rows;
     Scratch& s = scratch();
     s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb) + kAmxPanelSlack));
-    s.C.resize(static_cast<size_t>(rows * nb * kPanelCols));
+    s.C.resize(static_cast<size_t>(stripe * nb * kPanelCols));
     s.colsum.resize(static_cast<size_t>(nb * kPanelCols));
     pack_conv_panel(x + n * g.C * pg.H * pg.W, L.in.is_signed, pg, grp, L.pad_u8, col0, cols, s.panel.data(),
                     L.row_wzp.empty() ? nullptr : s.colsum.data());
-    layer_gemm(isa, L, m0, rows, s, nb, cols);
-    Epilogue e = L.epilogue(m0);
-    e.colsum = s.colsum.data();
-    if (residual) e.residual = residual + (n * g.M + m0) * ncols + col0;
-    if (yq) e.qout = yq + (n * g.M + m0) * ncols + col0;
-    run_epilogue(isa, e, s.C.data(), nb * kPanelCols, rows, cols, y + static_cast<size_t>((n * g.M + m0) * ncols + col0) * esz,
-                 ncols, 1);
+    for (int64_t r = 0; r < rows; r += stripe) {
+      const int64_t rr = std::min(stripe, rows - r), at = (n * g.M + m0 + r) * ncols + col0;
+      layer_gemm(isa, L, m0 + r, rr, s, nb, cols);
+      Epilogue e = L.epilogue(m0 + r);
+      e.colsum = s.colsum.data();
+      if (residual) e.residual = residual + at;
+      if (yq) e.qout = yq + at;
+      run_epilogue(isa, e, s.C.data(), nb * kPanelCols, rr, cols, y + static_cast<size_t>(at) * esz, ncols, 1);
+    }
   };
   run_items(items, par, item);
 }

@@ -16,6 +16,11 @@ constexpr int64_t kChunkBlocks = 8;  // 128 columns per work item: panel + sums 
 constexpr int64_t kParallelMacs = int64_t{1} << 18;
 inline int64_t parallel_macs(Isa isa) { return isa == Isa::Avx512Vnni ? int64_t{1} << 21 : kParallelMacs; }
 
+// Output rows per GEMM call before the epilogue runs on them: a stripe's int32 sums over a chunk's 128
+// columns (32-48 KB) are still in L1 when the epilogue reads them; a whole layer's (up to 960 rows, 480 KB)
+// went to L2 and back. 64 = two rows of AMX tiles; 48 = eight 6-row VNNI register tiles.
+inline int64_t epilogue_stripe(bool amx) { return amx ? 64 : 48; }
+
 // Work items on every thread when the layer is big enough, else on this one.
 template <class F> void run_items(int64_t n, bool par, const F& f) {
   if (par) return parallel_for(n, f);
