@@ -108,6 +108,33 @@ TEST(DepthwiseKernel, SimdEqualsScalarOnStridesDilationsAndOddWidths) {
   std::printf("depthwise: %d geometries on the VBMI kernel\n", vbmi_cases);
 }
 
+// The padded plane the depthwise kernels read: the AVX-512 rows (64-byte masked pieces) against the scalar
+// ones, for widths around the piece size, every padding up to 3, signed and unsigned inputs; nothing written
+// past the plane and its slack.
+TEST(PadPlane, Avx512EqualsScalar) {
+  if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(8);
+  int cases = 0;
+  for (int64_t W : {1, 7, 62, 63, 64, 65, 112, 130})
+    for (int64_t pl : {0, 1, 3})
+      for (int64_t pr : {0, 2})
+        for (int64_t pt : {0, 1})
+          for (uint8_t flip : {uint8_t{0}, uint8_t{0x80}}) {
+            const int64_t H = 1 + W % 5;
+            DwGeom g;
+            g.Hp = H + pt + 1, g.Wp = W + pl + pr;
+            const std::vector<uint8_t> x = random_ints<uint8_t>(static_cast<size_t>(H * W), 0, 255, rng);
+            const size_t n = static_cast<size_t>(g.Hp * g.Wp + kDepthwiseSlack);
+            std::vector<uint8_t> want(n + 64, 0xEE), got(n + 64, 0xEE);
+            pad_plane_scalar(x.data(), H, W, pt, pl, g, 9, flip, want.data());
+            pad_plane_avx512(x.data(), H, W, pt, pl, g, 9, flip, got.data());
+            ASSERT_EQ(got, want) << "W " << W << " pl " << pl << " pr " << pr << " pt " << pt << " flip " << int{flip};
+            ASSERT_EQ(want[n], 0xEE);
+            ++cases;
+          }
+  EXPECT_EQ(cases, 192);
+}
+
 TEST(RequantEpilogue, Avx512EqualsScalarOnRandomSumsAndMultipliers) {
   if (!cpu_supports(Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 on this CPU";
   std::mt19937 rng(4);

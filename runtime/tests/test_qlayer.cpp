@@ -142,6 +142,12 @@ TEST(QConv, DepthwiseStride1And2SignedInput) {
   check_case({8, 10, 19, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 6);
   check_case({5, 9, 9, 5, 5, 5, 5, 3, 3, 2, 2, 2, 2, 2, 2, false, false, Epilogue::Float}, 1, 7);
 }
+// Planes large enough that depthwise and epilogue run in several row chunks (the last one partial), and
+// rows wider than one 64-byte padding piece.
+TEST(QConv, DepthwiseLargePlanesInRowChunks) {
+  check_case({4, 90, 90, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 8);
+  check_case({3, 75, 130, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Float}, 2, 9);
+}
 TEST(QConv, WeightZeroPointsUseColumnSums) {
   check_case({3, 6, 6, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Int32}, 1, 8);
   check_case({4, 6, 6, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, true, Epilogue::Quantized}, 1, 9);  // depthwise shape, generic path

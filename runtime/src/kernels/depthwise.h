@@ -27,4 +27,15 @@ bool depthwise_vbmi_supported(const DwGeom& g);
 void depthwise_avx512vbmi(const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
 void depthwise(Isa isa, const uint8_t* xp, const int8_t* w, const DwGeom& g, int32_t* acc);
 
+// The plane depthwise reads (g.Hp x g.Wp, then kDepthwiseSlack bytes): the H x W input bytes ^ flip (the
+// int8 -> uint8 shift) at row pt, column pl; pad everywhere else. Each byte is written once.
+void pad_plane_scalar(const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_t pl, const DwGeom& g, uint8_t pad, uint8_t flip,
+                      uint8_t* xp);
+// The same, each row by 64-byte masked loads and stores instead of three library calls (a 112-wide plane's
+// padding cost as much as its depthwise sums). Needs W <= g.Wp - pl.
+void pad_plane_avx512(const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_t pl, const DwGeom& g, uint8_t pad, uint8_t flip,
+                      uint8_t* xp);
+void pad_plane(Isa isa, const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_t pl, const DwGeom& g, uint8_t pad, uint8_t flip,
+               uint8_t* xp);
+
 }  // namespace qfrt

@@ -53,6 +53,36 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"))) void depthwise
     }
 }
 
+namespace {
+// Bits [lo, hi) of a 64-bit mask, clipped to [0, 64).
+__mmask64 lanes(int64_t lo, int64_t hi) {
+  lo = lo < 0 ? 0 : lo, hi = hi > 64 ? 64 : hi;
+  if (hi <= lo) return 0;
+  return (hi - lo >= 64 ? ~__mmask64{0} : (__mmask64{1} << (hi - lo)) - 1) << lo;
+}
+__attribute__((target("avx512f,avx512bw"))) void fill_avx512(uint8_t* d, int64_t n, __m512i p) {
+  for (int64_t b = 0; b < n; b += 64) _mm512_mask_storeu_epi8(d + b, lanes(0, n - b), p);
+}
+}  // namespace
+
+// Row h of the plane in 64-byte pieces: piece bytes [b, b + 64) of the row take input bytes b - pl .. where
+// they fall inside [pl, pl + W) (a masked load: the lanes outside neither read nor fault) and pad elsewhere.
+__attribute__((target("avx512f,avx512bw"))) void pad_plane_avx512(const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_t pl,
+                                                                   const DwGeom& g, uint8_t pad, uint8_t flip, uint8_t* xp) {
+  const __m512i p = _mm512_set1_epi8(static_cast<char>(pad)), f = _mm512_set1_epi8(static_cast<char>(flip)), pf = _mm512_xor_si512(p, f);
+  fill_avx512(xp, pt * g.Wp, p);
+  for (int64_t h = 0; h < H; ++h) {
+    uint8_t* row = xp + (h + pt) * g.Wp;
+    const uint8_t* src = x + h * W - pl;  // byte b of the row reads src[b] when pl <= b < pl + W
+    for (int64_t b = 0; b < g.Wp; b += 64) {
+      const __mmask64 in = lanes(pl - b, pl + W - b), out = lanes(0, g.Wp - b);
+      const __m512i v = _mm512_xor_si512(_mm512_mask_loadu_epi8(pf, in, src + b), f);  // pad ^ flip ^ flip = pad
+      _mm512_mask_storeu_epi8(row + b, out, v);
+    }
+  }
+  fill_avx512(xp + (pt + H) * g.Wp, (g.Hp - pt - H) * g.Wp + kDepthwiseSlack, p);
+}
+
 __attribute__((target("avx512f,avx512bw"))) void depthwise_avx512(const uint8_t* xp, const int8_t* w, const DwGeom& g,
                                                                    int32_t* acc) {
   if (g.sw != 1 && g.sw != 2) return depthwise_scalar(xp, w, g, acc);

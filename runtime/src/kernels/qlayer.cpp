@@ -219,34 +219,24 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
   d.kh = g.kh, d.kw = g.kw, d.sh = g.sh, d.sw = g.sw, d.dh = g.dh, d.dw = g.dw, d.OH = g.OH, d.OW = g.OW;
   const uint8_t flip = L.in.is_signed ? 0x80 : 0;
   const bool par = N * g.C * g.OH * g.OW * g.kh * g.kw > kParallelMacs;
+  // Output rows per depthwise call, then their epilogue: the int32 sums (~8 KB) stay in L1.
+  const int64_t rows = std::max<int64_t>(1, 2048 / std::max<int64_t>(g.OW, 1));
   auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
     Scratch& s = scratch();
-    s.C.resize(static_cast<size_t>(g.OH * g.OW));
-    // The padded plane: pad bytes around the input rows (flipped to u8 when signed); only the border
-    // is filled, row by row, so each byte is written once.
+    s.C.resize(static_cast<size_t>(std::min(rows, g.OH) * g.OW));
     s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
-    uint8_t* P = s.panel.data();
-    const uint8_t* plane = x + nc * g.H * g.W;
-    std::memset(P, L.pad_u8, static_cast<size_t>(g.pt * d.Wp));
-    for (int64_t h = 0; h < g.H; ++h) {
-      uint8_t* row = P + (h + g.pt) * d.Wp;
-      std::memset(row, L.pad_u8, static_cast<size_t>(g.pl));
-      const uint8_t* src = plane + h * g.W;
-      if (flip) {
-        uint8_t* __restrict dst = row + g.pl;  // restrict + locals: else every byte reloads the captures
-        for (int64_t w = 0, W = g.W; w < W; ++w) dst[w] = src[w] ^ 0x80;
-      } else {
-        std::memcpy(row + g.pl, src, static_cast<size_t>(g.W));
-      }
-      std::memset(row + g.pl + g.W, L.pad_u8, static_cast<size_t>(d.Wp - g.pl - g.W));
+    pad_plane(isa, x + nc * g.H * g.W, g.H, g.W, g.pt, g.pl, d, L.pad_u8, flip, s.panel.data());
+    for (int64_t r0 = 0; r0 < g.OH; r0 += rows) {
+      DwGeom dr = d;  // rows r0 .. of the output read the plane from row r0 * sh
+      dr.OH = std::min(rows, g.OH - r0);
+      depthwise(isa, s.panel.data() + r0 * d.sh * d.Wp, L.A.data() + c * L.Kp, dr, s.C.data());
+      const int64_t at = nc * g.OH * g.OW + r0 * g.OW;
+      Epilogue e = L.epilogue(c);
+      if (residual) e.residual = residual + at;
+      if (yq) e.qout = yq + at;
+      run_epilogue(isa, e, s.C.data(), 0, 1, dr.OH * g.OW, y + static_cast<size_t>(at) * esz, 0, 1);
     }
-    std::memset(P + (g.pt + g.H) * d.Wp, L.pad_u8, static_cast<size_t>((d.Hp - g.pt - g.H) * d.Wp + kDepthwiseSlack));
-    depthwise(isa, s.panel.data(), L.A.data() + c * L.Kp, d, s.C.data());
-    Epilogue e = L.epilogue(c);
-    if (residual) e.residual = residual + nc * g.OH * g.OW;
-    if (yq) e.qout = yq + nc * g.OH * g.OW;
-    run_epilogue(isa, e, s.C.data(), 0, 1, g.OH * g.OW, y + static_cast<size_t>(nc * g.OH * g.OW) * esz, 0, 1);
   };
   run_items(N * g.C, par, plane);
 }
