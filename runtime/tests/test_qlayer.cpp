@@ -132,6 +132,14 @@ void check_case(const Case& c, int64_t N, uint32_t seed) {
 }  // namespace
 
 TEST(QConv, OneByOne) { check_case({5, 7, 7, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Quantized}, 2, 1); }
+// Pointwise convs whose panel blocks are interleaved straight from the channel planes: several column chunks,
+// a last partial block (529 = 4 x 128 + 16 + 1 columns), unsigned and signed inputs (the latter packed the
+// usual way), weight zero points (column sums, also the usual way).
+TEST(QConv, PointwiseFromThePlanes) {
+  check_case({8, 23, 23, 10, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, false, Epilogue::Quantized}, 2, 10);
+  check_case({12, 23, 23, 7, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, true, false, Epilogue::Quantized}, 1, 11);
+  check_case({8, 9, 9, 5, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, true, Epilogue::Float}, 1, 12);
+}
 TEST(QConv, ThreeByThreePadded) { check_case({3, 9, 9, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized}, 1, 2); }
 TEST(QConv, StridedDilatedAsymmetricPads) {
   check_case({4, 11, 13, 6, 1, 3, 2, 2, 3, 2, 1, 0, 1, 2, 0, false, false, Epilogue::Quantized}, 2, 3);

@@ -94,13 +94,27 @@ void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t
                      int64_t ncols, uint8_t* panel, int32_t* colsum) {
   const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols, ld = nb * kPanelCols;
   auto& rows = rows_scratch();
+  const bool padded = g.pt || g.pl || g.pb || g.pr;
+  // A pointwise conv (1x1, stride 1, no padding) on unsigned inputs without column sums: a chunk's columns
+  // are the same pixels of every channel plane, so the planes are the im2col rows (row k at x + k H W + col0)
+  // and the interleave reads its whole blocks in place; only a last partial block goes through the copy.
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !padded && !x_signed && !colsum && K % 4 == 0) {
+    const int64_t HW = g.H * g.W, whole = ncols / kPanelCols, tail = ncols - whole * kPanelCols;
+    const uint8_t* x0 = x + group * g.Cg() * HW + col0;
+    interleave(x0, Kp, whole, HW, panel);
+    if (tail) {
+      rows.assign(static_cast<size_t>(Kp * kPanelCols), 0);
+      for (int64_t k = 0; k < K; ++k) copy_short(rows.data() + k * kPanelCols, x0 + k * HW + whole * kPanelCols, tail);
+      interleave(rows.data(), Kp, 1, kPanelCols, panel + whole * Kp * kPanelCols);
+    }
+    return;
+  }
   rows.resize(static_cast<size_t>(Kp * ld));  // not zero-filled: every row's first ncols bytes are written below
   for (int64_t k = 0; k < Kp; ++k)
     std::memset(rows.data() + k * ld + (k < K ? ncols : 0), 0, static_cast<size_t>(k < K ? ld - ncols : ld));
   if (colsum) std::memset(colsum, 0, sizeof(int32_t) * static_cast<size_t>(ncols));
   // Padding is written as the raw byte that becomes `pad` after the int8 flip.
   const uint8_t raw_pad = x_signed ? static_cast<uint8_t>(pad ^ 0x80) : pad;
-  const bool padded = g.pt || g.pl || g.pb || g.pr;
   // Without padding (qconv_run pads the input up front) every (c, i, j) row is the same list of
   // strided copies, shifted by the kernel offset: the list is built once per chunk.
   thread_local std::vector<Segment> segs;
