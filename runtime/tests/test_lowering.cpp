@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <set>
 
+#include "core/parallel.h"
+#include "graph/batch_split.h"
 #include "graph/lower_qdq.h"
 #include "graph/model.h"
 #include "onnx_builder.h"
@@ -224,3 +226,54 @@ void check_stem(bool pool) {
 
 TEST(Lowering, StemReluFusesAndASharedMaxPoolRunsOnce) { check_stem(true); }
 TEST(Lowering, StemReluFusesWhenAQuantizeReadsTheConv) { check_stem(false); }
+
+// Batch parts (batch_split.h): this model's nodes are all per image, so a batch runs as one part per thread;
+// its outputs must be the bytes of running the images one by one (batch 1 never splits).
+TEST(BatchSplit, PartsGiveTheBytesOfImageByImageRuns) {
+  const std::string p = build((std::filesystem::temp_directory_path() / "qforge_rt_batch_parts.onnx").string());
+  Model m(p);
+  EXPECT_TRUE(m.batch_parts());
+  if (thread_count() < 2) GTEST_SKIP() << "one thread: batches are not split";
+  for (int64_t batch : {2, 3, 7}) {
+    Tensor x(DType::F32, {batch, 3, 8, 8});
+    const Tensor one = input(static_cast<uint32_t>(batch));  // 2 images
+    for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = one.data<float>()[i % one.numel()] * (1.f - 0.1f * static_cast<float>(i / one.numel()));
+    const Tensor got = m.run({x})[0];
+    std::vector<Tensor> singles;
+    for (int64_t b = 0; b < batch; ++b) singles.push_back(m.run({batch_slice(x, b, b + 1)})[0]);
+    EXPECT_EQ(got.bytes, batch_concat(singles).bytes) << "batch " << batch;
+    EXPECT_EQ(got.shape, (Shape{batch, 10}));
+  }
+}
+
+TEST(BatchSplit, AllowListRefusesNodesThatMixImages) {
+  Graph g;
+  auto ints = [&](const std::string& name, std::vector<int64_t> v) {
+    Tensor t(DType::I64, {static_cast<int64_t>(v.size())});
+    for (size_t k = 0; k < v.size(); ++k) t.data<int64_t>()[k] = v[k];
+    g.initializers[name] = t;
+  };
+  ints("keep_batch", {0, -1});
+  ints("infer_batch", {-1, 512});
+  ints("fixed_batch", {32, -1});
+  ints("two_inferred", {-1, -1});
+  auto node = [](const std::string& op, std::vector<std::string> in, std::map<std::string, int64_t> attrs = {}) {
+    Node n;
+    n.op = op;
+    n.inputs = std::move(in);
+    for (const auto& kv : attrs) n.attrs[kv.first].i = kv.second;
+    return n;
+  };
+  EXPECT_TRUE(batch_independent(node("Reshape", {"x", "keep_batch"}), g));
+  EXPECT_TRUE(batch_independent(node("Reshape", {"x", "infer_batch"}), g));
+  EXPECT_FALSE(batch_independent(node("Reshape", {"x", "fixed_batch"}), g));
+  EXPECT_FALSE(batch_independent(node("Reshape", {"x", "two_inferred"}), g));
+  EXPECT_FALSE(batch_independent(node("Reshape", {"x", "computed_shape"}), g));
+  EXPECT_TRUE(batch_independent(node("Flatten", {"x"}), g));
+  EXPECT_FALSE(batch_independent(node("Flatten", {"x"}, {{"axis", 0}}), g));
+  EXPECT_FALSE(batch_independent(node("Softmax", {"x"}, {{"axis", 0}}), g));
+  EXPECT_FALSE(batch_independent(node("Concat", {"x", "y"}, {{"axis", 0}}), g));
+  EXPECT_FALSE(batch_independent(node("Gemm", {"x", "activation_w"}), g));  // weights computed: not per image
+  EXPECT_FALSE(batch_independent(node("ReduceMean", {"x"}), g));            // not on the list
+  EXPECT_TRUE(batch_independent(node("QLinearConv", {"x"}), g));
+}

@@ -7,6 +7,8 @@
 
 #include "core/env.h"
 #include "core/error.h"
+#include "core/parallel.h"
+#include "graph/batch_split.h"
 #include "graph/codebook.h"
 #include "graph/lower_qdq.h"
 #include "pack/qfp.h"
@@ -78,6 +80,11 @@ void Model::compile() {
     output_slots_.push_back(slot.at(v));
   }
   nslots_ = slot.size();
+  // Batch parts: every node per image and safe to run on two threads at once; not while profiling (the
+  // per-layer times would interleave) or with QFORGE_RT_BATCH_PARTS=0 (A/B checks).
+  static const bool parts_off = env_is_zero("QFORGE_RT_BATCH_PARTS") || std::getenv("QFORGE_RT_PROFILE");
+  batch_parts_ = !parts_off;
+  for (size_t i = 0; i < steps_.size(); ++i) batch_parts_ = batch_parts_ && steps_[i].op->reentrant() && batch_independent(g_.nodes[i], g_);
   constants_.assign(nslots_, nullptr);
   for (const auto& kv : g_.initializers) constants_[static_cast<size_t>(slot.at(kv.first))] = &kv.second;
   // Free each intermediate after its last reader.
@@ -94,6 +101,29 @@ void Model::compile() {
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   if (inputs.size() != input_slots_.size())
     fail(g_.source + ": the model takes " + std::to_string(input_slots_.size()) + " input(s), got " + std::to_string(inputs.size()));
+  // A batch of at least one image per thread, the same size in every input: one part per thread.
+  int64_t batch = 0, parts = batch_parts_ ? thread_count() : 1;
+  for (const Tensor& x : inputs) {
+    if (x.rank() < 1 || (batch && x.dim(0) != batch)) parts = 1;
+    batch = x.rank() ? x.dim(0) : 0;
+  }
+  if (parts < 2 || batch < parts) return run_steps(inputs);
+  std::vector<std::vector<Tensor>> out(static_cast<size_t>(parts));
+  parallel_for(parts, [&](int64_t p) {
+    std::vector<Tensor> slice;
+    for (const Tensor& x : inputs) slice.push_back(batch_slice(x, part_begin(batch, parts, p), part_begin(batch, parts, p + 1)));
+    out[static_cast<size_t>(p)] = run_steps(slice);
+  });
+  std::vector<Tensor> result;
+  for (size_t k = 0; k < out[0].size(); ++k) {
+    std::vector<Tensor> pieces;
+    for (auto& o : out) pieces.push_back(std::move(o[k]));
+    result.push_back(batch_concat(pieces));
+  }
+  return result;
+}
+
+std::vector<Tensor> Model::run_steps(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> vals(nslots_);
   std::vector<const Tensor*> ptr = constants_;
   for (size_t k = 0; k < inputs.size(); ++k) ptr[static_cast<size_t>(input_slots_[k])] = &inputs[k];

@@ -24,9 +24,12 @@ class Model {
   std::map<std::string, int> ops() const;
   // Layers per non-default kernel ("bitserial W2A2": 3): which low-bit kernels the widths picked.
   std::map<std::string, int> kernels() const;
+  // Whether a batch runs as one part per thread (batch_split.h).
+  bool batch_parts() const { return batch_parts_; }
 
  private:
   void compile();
+  std::vector<Tensor> run_steps(const std::vector<Tensor>& inputs);  // the graph once, on these inputs
   Graph g_;
   struct Step {
     std::unique_ptr<Op> op;
@@ -37,6 +40,7 @@ class Model {
   std::vector<const Tensor*> constants_;  // per slot, null for computed values
   std::vector<int> input_slots_, output_slots_;
   size_t nslots_ = 0;
+  bool batch_parts_ = false;  // batches run as one part per thread (batch_split.h)
 };
 
 }  // namespace qfrt

@@ -21,6 +21,9 @@ class Op {
   virtual void run(const Inputs& in, Outputs& out, Isa isa) = 0;
   // The kernel a prepared integer layer runs ("bitserial W2A2", ...); "" for the default.
   virtual std::string kernel() const { return ""; }
+  // Whether run may be called from two threads at once (nothing prepared on a first run): batch parts
+  // (batch_split.h) need it.
+  virtual bool reentrant() const { return true; }
 };
 
 using OpFactory = std::function<std::unique_ptr<Op>(const Node&, const Graph&)>;

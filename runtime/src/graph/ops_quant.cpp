@@ -145,6 +145,7 @@ class QConvOp : public Op {
   }
 
   std::string kernel() const override { return cached_ ? layer_kernel(layer_) : ""; }
+  bool reentrant() const override { return cached_; }
   void run(const Inputs& in, Outputs& out, Isa isa) override {
     const Tensor& x = need(n_, in, 0);
     if (!is_quantized_type(x.dtype)) fail(n_.label() + ": x must be uint8 or int8, got " + dtype_name(x.dtype));
@@ -248,6 +249,7 @@ class QGemmOp : public Op {
   }
 
   std::string kernel() const override { return cached_ ? layer_kernel(layer_) : ""; }
+  bool reentrant() const override { return cached_; }
   void run(const Inputs& in, Outputs& out, Isa isa) override {
     const Tensor &a = need(n_, in, 0), &b = need(n_, in, b_index());
     if (!is_quantized_type(a.dtype)) fail(n_.label() + ": A must be uint8 or int8, got " + dtype_name(a.dtype));
