@@ -48,7 +48,7 @@ WKind weight_kind(const Tensor& w, const Tensor* zp) {
   int lo = 127, hi = -128;
   bool has_zero = false, pow2 = true;
   const int8_t* v = w.data<int8_t>();
-  for (int64_t i = 0; i < w.numel(); ++i) {
+  for (int64_t i = 0, n = w.numel(); i < n; ++i) {  // numel once: a ResNet-18 has 11 M weights
     lo = std::min<int>(lo, v[i]);
     hi = std::max<int>(hi, v[i]);
     has_zero |= v[i] == 0;
