@@ -21,7 +21,13 @@ void pad_plane_scalar(const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_
   for (int64_t h = 0; h < H; ++h) {
     uint8_t* row = xp + (h + pt) * g.Wp;
     std::memset(row, pad, static_cast<size_t>(pl));
-    for (int64_t w = 0; w < W; ++w) row[pl + w] = x[h * W + w] ^ flip;
+    const uint8_t* src = x + h * W;
+    if (flip) {
+      uint8_t* __restrict dst = row + pl;  // restrict: else the compiler reloads and checks per byte
+      for (int64_t w = 0; w < W; ++w) dst[w] = src[w] ^ flip;
+    } else {
+      std::memcpy(row + pl, src, static_cast<size_t>(W));
+    }
     std::memset(row + pl + W, pad, static_cast<size_t>(g.Wp - pl - W));
   }
   std::memset(xp + (pt + H) * g.Wp, pad, static_cast<size_t>((g.Hp - pt - H) * g.Wp + kDepthwiseSlack));

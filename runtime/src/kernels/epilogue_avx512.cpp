@@ -4,6 +4,7 @@
 // step: a float estimate (one fused multiply-add) rounded and screened (screen_round); the rare unsure
 // step is redone exactly -- multiplied into int64 as even and odd lanes (vpmuldq), rounded half to even
 // (round_clamp), clamped, merged back. Bit-identical to requantize() in requant.h either way.
+// GCC 12 warns inside its own intrinsics (intentionally undefined registers).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
