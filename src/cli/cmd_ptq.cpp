@@ -23,7 +23,7 @@ Command add_ptq(CLI::App& app) {
     int64_t calib = 512;
     int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
-    std::vector<std::string> keep_float;
+    std::vector<std::string> keep_float, calibrator_for;
     bool per_channel = false, quantize_adds = false, bias_correction = false, adaround = false, cle = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -41,6 +41,9 @@ Command add_ptq(CLI::App& app) {
   c->add_option("--input-calibrator", a->input_calibrator,
                 "range of the network input (the image), which clipping would crop: the same names (default minmax)")
       ->check(CLI::IsMember({"minmax", "ema", "percentile", "mse", "entropy"}));
+  c->add_option("--calibrator-for", a->calibrator_for,
+                "QUANTIZER=NAME: another calibrator for one activation quantizer (its node, as qforge inspect lists it: "
+                "layer1.0.conv1.aq=minmax); repeatable");
   c->add_option("--percentile", a->percentile, "percentile calibrator: the percentile kept, in (0, 100] (default 99.99)");
   c->add_option("--weight-calibrator", a->weight_calibrator, "weight ranges: minmax | mse (default minmax)")
       ->check(CLI::IsMember({"minmax", "mse"}));
@@ -92,6 +95,15 @@ Command add_ptq(CLI::App& app) {
     if (given("--calibrator")) o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
     if (given("--percentile")) o.calibrator.percentile = a->percentile;
     if (given("--input-calibrator")) o.input_calibrator = quant::calibrator_from_name(a->input_calibrator);
+    for (const std::string& kv : a->calibrator_for) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw std::runtime_error("--calibrator-for " + kv + ": expected QUANTIZER=NAME, e.g. layer1.0.conv1.aq=minmax");
+      try {
+        o.calibrator_overrides[kv.substr(0, eq)] = quant::calibrator_from_name(kv.substr(eq + 1));
+      } catch (const std::invalid_argument& e) {
+        throw std::runtime_error("--calibrator-for " + kv + ": " + e.what());
+      }
+    }
     if (given("--weight-calibrator")) o.weight_calibrator = a->weight_calibrator;
     if (given("--no-fold-bn")) o.fold_batchnorm = !a->no_fold_bn;
     if (given("--cle")) o.cle = a->cle;
@@ -121,6 +133,11 @@ Command add_ptq(CLI::App& app) {
     out["dataset"] = r.data.name;
     out["calibrator"] = quant::calibrator_name(o.calibrator.kind);
     out["weight_calibrator"] = o.weight_calibrator;
+    if (!o.calibrator_overrides.empty()) {
+      nlohmann::json ov = nlohmann::json::object();
+      for (const auto& [q, kind] : o.calibrator_overrides) ov[q] = quant::calibrator_name(kind);
+      out["calibrator_overrides"] = ov;
+    }
     out["weight_bits"] = o.weight_bits;
     out["activation_bits"] = o.activation_bits;
     out["per_channel"] = o.per_channel;

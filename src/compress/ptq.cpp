@@ -44,7 +44,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   PtqOptions o;
   if (!node.IsDefined() || node.IsNull()) return o;
   if (!node.IsMap()) throw std::runtime_error(key + ": expected a map such as {weights: 8, activations: 8}");
-  const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator",
+  const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator", "calibrator_overrides",
                                           "percentile", "weight_calibrator", "bias_correction", "adaround",
                                           "adaround_iterations", "fold_batchnorm", "cle", "keep_float", "first_last_bits",
                                           "quantize_adds", "calib", "batch_size"};
@@ -79,6 +79,17 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   get("per_channel", o.per_channel);
   calibrator("calibrator", o.calibrator.kind);
   calibrator("input_calibrator", o.input_calibrator);
+  if (const YAML::Node ov = node["calibrator_overrides"]) {
+    if (!ov.IsMap()) throw std::runtime_error(key + ".calibrator_overrides: expected a map such as {layer1.0.conv1.aq: minmax}");
+    for (auto it = ov.begin(); it != ov.end(); ++it) {
+      const std::string q = it->first.as<std::string>();
+      try {
+        o.calibrator_overrides[q] = quant::calibrator_from_name(it->second.as<std::string>());
+      } catch (const std::exception& e) {
+        throw std::runtime_error(key + ".calibrator_overrides." + q + ": " + e.what());
+      }
+    }
+  }
   get("percentile", o.calibrator.percentile);
   get("weight_calibrator", o.weight_calibrator);
   get("bias_correction", o.bias_correction);
@@ -201,13 +212,26 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
   std::map<std::string, const ir::Node*> quantizers;
   for (const auto& n : m.structure().nodes)
     if (n.op == quant::kFakeQuantOp) quantizers[n.name] = &n;
+  // Histograms when any range needs one: the calibrator, the input's, or an override's.
+  bool histograms = quant::needs_histogram(o.calibrator.kind) || quant::needs_histogram(o.input_calibrator);
+  for (const auto& [q, kind] : o.calibrator_overrides) {
+    const auto it = quantizers.find(q);
+    if (it == quantizers.end() || quant::role_of(*it->second) != quant::Role::Activation) {
+      std::string example;
+      for (const auto& [name, node] : quantizers)
+        if (example.empty() && quant::role_of(*node) == quant::Role::Activation) example = name;
+      throw std::runtime_error("calibrator_overrides: '" + q + "' is not an activation quantizer of this model (they are named like '" +
+                               example + "'; qforge inspect lists them)");
+    }
+    histograms |= quant::needs_histogram(kind);
+  }
   r.calibration_images = calibration_pass(m, calibration, "calibrating ranges", o.quiet, [&](const ir::Node& n, const at::Tensor& x) {
     auto it = stats.find(n.name);
     if (it == stats.end()) it = stats.emplace(n.name, quant::RangeStats(quant::config_from_node(n).is_signed, o.calibrator.bins, o.calibrator.ema_factor)).first;
     it->second.observe(x);
   });
   if (r.calibration_images == 0) throw std::runtime_error("the calibration set is empty");
-  if (quant::needs_histogram(o.calibrator.kind))
+  if (histograms)
     calibration_pass(m, calibration, "histograms", o.quiet,
                      [&](const ir::Node& n, const at::Tensor& x) { stats.at(n.name).observe_histogram(x); });
 
@@ -221,6 +245,7 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
       quant::CalibratorOptions co = o.calibrator;
       for (const auto& in : m.structure().inputs)
         if (in.name == node->inputs[0]) co.kind = o.input_calibrator;
+      if (auto ov = o.calibrator_overrides.find(name); ov != o.calibrator_overrides.end()) co.kind = ov->second;
       const double t = it->second.threshold(co, c.bits);
       p.at(2).fill_(c.is_signed ? -t : 0.0);
       p.at(3).fill_(t);

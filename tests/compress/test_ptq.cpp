@@ -129,6 +129,48 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
   EXPECT_GT(rel_err(run(learned, x), run(nearest, x)), 0.0);  // it changed something
 }
 
+// calibrator_overrides: one activation quantizer takes another calibrator; the others keep the main one. Its
+// range equals that calibrator's own run, and a name that is no activation quantizer is refused by name.
+TEST(Ptq, CalibratorOverrideSetsOneRangeAndUnknownNamesAreRefused) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(64, 1);
+  auto upper = [](const compress::PtqResult& r, const std::string& q) {  // the quantizer's calibrated upper bound
+    for (const auto& n : r.graph.nodes)
+      if (n.name == q) return exec::to_aten(r.graph.initializers.at(n.inputs[4])).max().item<double>();
+    ADD_FAILURE() << "no quantizer " << q;
+    return 0.0;
+  };
+  auto ptq = [&](quant::Calibrator kind, std::map<std::string, quant::Calibrator> ov) {
+    data::DataLoader loader(calib, plain(32));
+    compress::PtqOptions o = quiet_options();
+    o.calibrator.kind = kind;
+    o.calibrator.percentile = 90;  // clips visibly, so the ranges differ from min/max
+    o.calibrator_overrides = std::move(ov);
+    return compress::run_ptq(g, loader, o);
+  };
+  const compress::PtqResult pct = ptq(quant::Calibrator::Percentile, {});
+  const compress::PtqResult minmax = ptq(quant::Calibrator::MinMax, {});
+  const compress::PtqResult mixed = ptq(quant::Calibrator::Percentile, {{"conv2.aq", quant::Calibrator::MinMax}});
+  ASSERT_NE(upper(pct, "conv2.aq"), upper(minmax, "conv2.aq"));  // else the test shows nothing
+  ASSERT_NE(upper(pct, "fc.aq"), upper(minmax, "fc.aq"));
+  EXPECT_DOUBLE_EQ(upper(mixed, "conv2.aq"), upper(minmax, "conv2.aq"));
+  EXPECT_DOUBLE_EQ(upper(mixed, "fc.aq"), upper(pct, "fc.aq"));
+  // The other way round: histograms are collected for an override even when the main calibrator needs none.
+  const compress::PtqResult mixed2 = ptq(quant::Calibrator::MinMax, {{"conv2.aq", quant::Calibrator::Percentile}});
+  EXPECT_DOUBLE_EQ(upper(mixed2, "conv2.aq"), upper(pct, "conv2.aq"));
+  EXPECT_DOUBLE_EQ(upper(mixed2, "fc.aq"), upper(minmax, "fc.aq"));
+  try {
+    ptq(quant::Calibrator::MinMax, {{"conv2.wq", quant::Calibrator::MinMax}});
+    ADD_FAILURE() << "a weight quantizer was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'conv2.wq' is not an activation quantizer"));
+  }
+  EXPECT_THROW(compress::parse_ptq_section(YAML::Load("{calibrator_overrides: {conv2.aq: kl}}"), "ptq", nullptr, nullptr), std::runtime_error);
+  const compress::PtqOptions y = compress::parse_ptq_section(YAML::Load("{calibrator_overrides: {conv2.aq: mse}}"), "ptq", nullptr, nullptr);
+  EXPECT_EQ(y.calibrator_overrides.at("conv2.aq"), quant::Calibrator::Mse);
+}
+
 TEST(Ptq, BadInputsAreRefusedWithAClearMessage) {
   quant::register_quantization();
   const ir::Graph g = small_resnet();

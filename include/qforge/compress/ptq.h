@@ -9,6 +9,7 @@
 // optionally learn each weight's rounding direction first (AdaRound, adaround.h).
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ struct PtqOptions {
   // The network input (the image): bounded and often discrete (8-bit pixels), where clipping removes
   // image content rather than outliers; min/max by default whatever `calibrator` is.
   quant::Calibrator input_calibrator = quant::Calibrator::MinMax;
+  // Per activation quantizer (its node name, as `qforge inspect` lists it: layer1.0.conv1.aq): a calibrator
+  // other than `calibrator` for that one range, e.g. min/max where a method misjudges one tensor (KL entropy
+  // on a stem output whose constant background makes spikes). A name that is no activation quantizer of the
+  // model is an error.
+  std::map<std::string, quant::Calibrator> calibrator_overrides;
   std::string weight_calibrator = "minmax";  // minmax | mse
   bool fold_batchnorm = true;
   bool cle = false;  // cross-layer equalization (compress/cle.h) after BatchNorm folding
@@ -64,7 +70,7 @@ struct PtqResult {
 
 // A recipe's ptq: section (the keys mirror `qforge ptq`'s options, snake_case):
 //   ptq: {weights: 4, activations: 8, per_channel: true, calibrator: percentile, percentile: 99.99,
-//         input_calibrator: minmax, weight_calibrator: mse, bias_correction: true, adaround: false,
+//         input_calibrator: minmax, calibrator_overrides: {layer1.0.conv1.aq: minmax}, weight_calibrator: mse, bias_correction: true, adaround: false,
 //         adaround_iterations: 1000, fold_batchnorm: true, cle: false, keep_float: [], first_last_bits: 8, quantize_adds: false,
 //         calib: 512, batch_size: 64}
 // Absent keys keep the defaults above (PtqOptions). Throws std::runtime_error naming "<key>.<name>" on an
