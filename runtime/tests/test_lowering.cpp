@@ -272,6 +272,8 @@ TEST(BatchSplit, AllowListRefusesNodesThatMixImages) {
   EXPECT_TRUE(batch_independent(node("Flatten", {"x"}), g));
   EXPECT_FALSE(batch_independent(node("Flatten", {"x"}, {{"axis", 0}}), g));
   EXPECT_FALSE(batch_independent(node("Softmax", {"x"}, {{"axis", 0}}), g));
+  EXPECT_FALSE(batch_independent(node("Softmax", {"x"}), g));  // axis -1: the batch itself at rank 1
+  EXPECT_TRUE(batch_independent(node("Softmax", {"x"}, {{"axis", 1}}), g));
   EXPECT_FALSE(batch_independent(node("Concat", {"x", "y"}, {{"axis", 0}}), g));
   EXPECT_FALSE(batch_independent(node("Gemm", {"x", "activation_w"}), g));  // weights computed: not per image
   EXPECT_FALSE(batch_independent(node("ReduceMean", {"x"}), g));            // not on the list

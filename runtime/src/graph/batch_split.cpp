@@ -28,7 +28,8 @@ bool batch_independent(const Node& n, const Graph& g) {
   if (n.op == "Gemm") return n.i("transA", 0) == 0 && is_constant(g, n.input(1));
   if (n.op == "MatMul") return is_constant(g, n.input(1));
   if (n.op == "Flatten") return n.i("axis", 1) >= 1;
-  if (n.op == "Softmax" || n.op == "LogSoftmax") return n.i("axis", -1) != 0;
+  // Negative axes are refused too: the rank is not known here, and -1 of a rank-1 tensor is the batch.
+  if (n.op == "Softmax" || n.op == "LogSoftmax") return n.i("axis", -1) >= 1;
   if (n.op == "Concat") return n.i("axis", 0) != 0 && n.i("axis", 0) > -1;  // -1 is safe only at rank >= 2: refuse
   if (n.op == "Reshape") {  // the batch must be copied (0) or inferred (-1 with every other size fixed)
     const Tensor* t = n.inputs.size() > 1 ? g.constant(n.input(1)) : nullptr;

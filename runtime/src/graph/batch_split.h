@@ -12,9 +12,9 @@
 namespace qfrt {
 
 // Whether node n (in graph g) computes each image of its batch from that image alone, so a graph of such
-// nodes gives the same bytes on a batch split along its first axis. An allow-list: ops not named here,
-// a Reshape that fixes the batch size, a Flatten / Softmax / Concat / per-axis quantization along axis 0
-// are not.
+// nodes gives the same bytes on a batch split along its first axis. An allow-list: ops not named here, a Reshape
+// that fixes the batch size, a Flatten / Softmax / Concat / per-axis quantization along axis 0 (or along a
+// negative axis, which may be axis 0) are not.
 bool batch_independent(const Node& n, const Graph& g);
 
 // [begin, end) of part p when n images go to `parts` parts (sizes differ by at most one).
