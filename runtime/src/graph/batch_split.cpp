@@ -8,10 +8,6 @@
 
 namespace qfrt {
 
-namespace {
-bool is_constant(const Graph& g, const std::string& v) { return !v.empty() && g.constant(v) != nullptr; }
-}  // namespace
-
 bool batch_independent(const Node& n, const Graph& g) {
   // Per image by construction: convolutions, pooling, elementwise maps, quantization with one scale.
   static const std::set<std::string> per_image = {
@@ -25,12 +21,12 @@ bool batch_independent(const Node& n, const Graph& g) {
   }
   // Rows of a matrix product are images when the weights are constant (qf.QGemm and Gemm read x as A).
   if (n.op == "qf.QGemm") return true;
-  if (n.op == "Gemm") return n.i("transA", 0) == 0 && is_constant(g, n.input(1));
-  if (n.op == "MatMul") return is_constant(g, n.input(1));
+  if (n.op == "Gemm") return n.i("transA", 0) == 0 && g.constant(n.input(1));
+  if (n.op == "MatMul") return g.constant(n.input(1)) != nullptr;
   if (n.op == "Flatten") return n.i("axis", 1) >= 1;
   // Negative axes are refused too: the rank is not known here, and -1 of a rank-1 tensor is the batch.
   if (n.op == "Softmax" || n.op == "LogSoftmax") return n.i("axis", -1) >= 1;
-  if (n.op == "Concat") return n.i("axis", 0) != 0 && n.i("axis", 0) > -1;  // -1 is safe only at rank >= 2: refuse
+  if (n.op == "Concat") return n.i("axis", 0) >= 1;  // a negative axis, as for Softmax
   if (n.op == "Reshape") {  // the batch must be copied (0) or inferred (-1 with every other size fixed)
     const Tensor* t = n.inputs.size() > 1 ? g.constant(n.input(1)) : nullptr;
     if (!t || t->numel() < 1 || n.i("allowzero", 0) != 0) return false;

@@ -46,6 +46,9 @@ struct Scratch {
   BitActs bits;
 };
 
+// Whether layer_gemm runs L's int8 GEMM on the AMX tiles.
+bool panel_on_tiles(Isa isa, const QLayer& L) { return !L.amx.empty() && amx_active(isa); }
+
 // C (ldc = nb * 16) = weights rows m0.. x the panel's `cols` columns, on the layer's kernel.
 void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, int64_t nb, int64_t cols) {
   if (L.sign_select)
@@ -58,7 +61,7 @@ void layer_gemm(Isa isa, const QLayer& L, int64_t m0, int64_t rows, Scratch& s, 
     bit_acts_from_panel(isa, s.panel.data(), L.K, L.Kp, cols, L.x_lo_u8, L.x_bits, s.bits);
     return bitserial_gemm(isa, L.bits, m0, rows, s.bits, cols, L.x_lo_u8, s.C.data(), nb * kPanelCols);
   }
-  if (!L.amx.empty() && amx_active(isa))
+  if (panel_on_tiles(isa, L))
     return gemm_u8s8_amx(L.amx, m0, rows, AmxSource{s.panel.data(), L.Kp * kPanelCols, 64, nullptr}, nb, s.C.data(), nb * kPanelCols);
   GemmArgs a{L.A.data() + m0 * L.Kp, rows, L.Kp, s.panel.data(), nb, s.C.data(), nb * kPanelCols};
   gemm_u8s8(isa, a);
@@ -285,7 +288,7 @@ void qconv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uin
     // Stripes of rows through GEMM and epilogue (epilogue_stripe); the bit-serial kernels pack their
     // activations inside layer_gemm, once per call, so they take all rows at once.
     const bool int8_gemm = !L.sign_select && !L.bits.wbits;
-    const int64_t stripe = int8_gemm ? std::min(rows, epilogue_stripe(!L.amx.empty() && amx_active(isa))) : rows;
+    const int64_t stripe = int8_gemm ? std::min(rows, epilogue_stripe(panel_on_tiles(isa, L))) : rows;
     Scratch& s = scratch();
     s.panel.resize(static_cast<size_t>(panel_bytes(L.Kp, nb) + kAmxPanelSlack));
     s.C.resize(static_cast<size_t>(stripe * nb * kPanelCols));
