@@ -21,7 +21,7 @@ Command add_ptq(CLI::App& app) {
   struct Args {
     std::string model, data, root, out, calibrator = "minmax", input_calibrator = "minmax", weight_calibrator = "minmax";
     int64_t calib = 512;
-    int weights = 8, activations = 8, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
+    int weights = 8, activations = 8, histogram_bins = 2048, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
     std::vector<std::string> keep_float, calibrator_for;
     bool per_channel = false, quantize_adds = false, bias_correction = false, adaround = false, cle = false, no_fold_bn = false, no_eval = false, json = false, quiet = false;
@@ -45,6 +45,9 @@ Command add_ptq(CLI::App& app) {
                 "QUANTIZER=NAME: another calibrator for one activation quantizer (its node, as qforge inspect lists it: "
                 "layer1.0.conv1.aq=minmax); repeatable");
   c->add_option("--percentile", a->percentile, "percentile calibrator: the percentile kept, in (0, 100] (default 99.99)");
+  c->add_option("--histogram-bins", a->histogram_bins,
+                "bins of the percentile / mse / entropy histograms over [0, max |x|], 256..65536 (default 2048)")
+      ->check(CLI::Range(256, 65536));
   c->add_option("--weight-calibrator", a->weight_calibrator, "weight ranges: minmax | mse (default minmax)")
       ->check(CLI::IsMember({"minmax", "mse"}));
   c->add_flag("--per-channel", a->per_channel, "one weight scale per output channel (default: one per tensor)");
@@ -94,6 +97,7 @@ Command add_ptq(CLI::App& app) {
     if (given("--per-channel")) o.per_channel = a->per_channel;
     if (given("--calibrator")) o.calibrator.kind = quant::calibrator_from_name(a->calibrator);
     if (given("--percentile")) o.calibrator.percentile = a->percentile;
+    if (given("--histogram-bins")) o.calibrator.bins = a->histogram_bins;
     if (given("--input-calibrator")) o.input_calibrator = quant::calibrator_from_name(a->input_calibrator);
     for (const std::string& kv : a->calibrator_for) {
       const size_t eq = kv.find('=');

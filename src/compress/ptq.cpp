@@ -36,6 +36,8 @@ void check_options(const PtqOptions& o) {
     throw std::runtime_error("weight calibrator \"" + o.weight_calibrator + "\" is not one of minmax, mse");
   if (!(o.calibrator.percentile > 0 && o.calibrator.percentile <= 100))
     throw std::runtime_error("percentile must be in (0, 100], got " + std::to_string(o.calibrator.percentile));
+  if (o.calibrator.bins < 256 || o.calibrator.bins > 65536)
+    throw std::runtime_error("histogram bins must be 256..65536, got " + std::to_string(o.calibrator.bins));
 }
 
 }  // namespace
@@ -45,7 +47,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   if (!node.IsDefined() || node.IsNull()) return o;
   if (!node.IsMap()) throw std::runtime_error(key + ": expected a map such as {weights: 8, activations: 8}");
   const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator", "calibrator_overrides",
-                                          "percentile", "weight_calibrator", "bias_correction", "adaround",
+                                          "percentile", "histogram_bins", "weight_calibrator", "bias_correction", "adaround",
                                           "adaround_iterations", "fold_batchnorm", "cle", "keep_float", "first_last_bits",
                                           "quantize_adds", "calib", "batch_size"};
   for (auto it = node.begin(); it != node.end(); ++it) {
@@ -91,6 +93,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
     }
   }
   get("percentile", o.calibrator.percentile);
+  get("histogram_bins", o.calibrator.bins);
   get("weight_calibrator", o.weight_calibrator);
   get("bias_correction", o.bias_correction);
   get("adaround", o.adaround);

@@ -171,6 +171,18 @@ TEST(Ptq, CalibratorOverrideSetsOneRangeAndUnknownNamesAreRefused) {
   EXPECT_EQ(y.calibrator_overrides.at("conv2.aq"), quant::Calibrator::Mse);
 }
 
+// histogram_bins is read into the calibrator's options (ptq.cpp sizes every RangeStats by it) and a
+// count outside 256..65536 is refused by its key.
+TEST(Ptq, HistogramBinsAreReadAndChecked) {
+  EXPECT_EQ(compress::parse_ptq_section(YAML::Load("{histogram_bins: 4096}"), "ptq", nullptr, nullptr).calibrator.bins, 4096);
+  try {
+    compress::parse_ptq_section(YAML::Load("{histogram_bins: 100}"), "ptq", nullptr, nullptr);
+    ADD_FAILURE() << "100 bins were accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ptq: histogram bins must be 256..65536, got 100"));
+  }
+}
+
 TEST(Ptq, BadInputsAreRefusedWithAClearMessage) {
   quant::register_quantization();
   const ir::Graph g = small_resnet();
