@@ -22,13 +22,16 @@ const ir::Node* quantizer_of(const ir::Graph& g, const std::string& value, quant
   return p && p->op == quant::kFakeQuantOp && quant::role_of(*p) == role ? p : nullptr;
 }
 
-// Every input the layer's activation quantizer sees over the calibration set (the float network).
-at::Tensor layer_inputs(exec::GraphModule& m, data::DataLoader& loader, const std::string& quantizer) {
+// Every input the layer's activation quantizer sees over the calibration set: its float input (quantized =
+// false: every quantizer passes through) or its output when every quantizer quantizes (quantized = true).
+at::Tensor layer_inputs(exec::GraphModule& m, data::DataLoader& loader, const std::string& quantizer, bool quantized) {
   at::NoGradGuard g;
   std::vector<at::Tensor> xs;
-  quant::CalibrationScope scope([&](const ir::Node& n, const at::Tensor& x) {
-    if (n.name == quantizer) xs.push_back(x.detach().clone());
-  });
+  quant::CalibrationScope scope(
+      [&](const ir::Node& n, const at::Tensor& x) {
+        if (n.name == quantizer) xs.push_back(x.detach().clone());
+      },
+      quantized);
   loader.start_epoch(0);
   data::Batch b;
   while (loader.next(b)) m.forward(b.images);
@@ -49,6 +52,13 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       layers.push_back(&n);
   at::manual_seed(o.seed);
   exec::OpContext ctx;
+  // The float weights of every layer: the reconstruction target comes from the float network.
+  std::vector<at::Tensor> float_w, rounded_w;
+  for (const ir::Node* n : layers) float_w.push_back(m.state().at(quantizer_of(g, n->inputs[1], quant::Role::Weight)->inputs[0]).detach().clone());
+  auto set_weights = [&](const std::vector<at::Tensor>& from) {
+    at::NoGradGuard ng;
+    for (size_t k = 0; k < from.size(); ++k) m.state().at(quantizer_of(g, layers[k]->inputs[1], quant::Role::Weight)->inputs[0]).copy_(from[k]);
+  };
   int done = 0;
   for (const ir::Node* n : layers) {
     const ir::Node* wq = quantizer_of(g, n->inputs[1], quant::Role::Weight);
@@ -62,8 +72,18 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     if (scale.numel() > 1) bshape[0] = scale.numel();
     const at::Tensor s = scale.view(bshape);
     const at::Tensor bias = n->inputs.size() > 2 && !n->inputs[2].empty() ? m.state().at(n->inputs[2]).detach() : at::Tensor();
-    const at::Tensor x_all = layer_inputs(m, calibration, aq->name);
+    // The paper's asymmetric reconstruction: the target is the float network's output of this layer, the
+    // learned rounding sees what the quantized network feeds it (the layers before rounded, activations
+    // quantized), so it also absorbs their error; and a ReLU after the layer is inside the loss, so
+    // errors on outputs the ReLU zeroes do not count.
+    set_weights(float_w);
+    const at::Tensor x_float = layer_inputs(m, calibration, aq->name, false);
+    set_weights(rounded_w);  // the layers done so far; the rest still hold their float weights
+    const at::Tensor x_all = layer_inputs(m, calibration, aq->name, true);
     const int64_t count = x_all.size(0);
+    const std::vector<const ir::Node*> next = g.consumers(n->outputs.at(0));
+    const bool relu = next.size() == 1 && next[0]->op == "Relu";
+    auto act = [&](const at::Tensor& y) { return relu ? at::relu(y) : y; };
     const exec::OpKernel& op = exec::OpRegistry::instance().get(*n);
     auto layer = [&](const at::Tensor& x, const at::Tensor& weight) {
       std::vector<at::Tensor> in{x, weight};
@@ -78,8 +98,8 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     torch::optim::Adam opt({v}, torch::optim::AdamOptions(o.lr));
     auto error_with = [&](const at::Tensor& weight) {  // mean squared output error on (up to) 256 inputs
       at::NoGradGuard ng;
-      at::Tensor x = x_all.slice(0, 0, std::min<int64_t>(count, 256));
-      return (layer(x, weight) - layer(x, w0)).pow(2).mean().item<double>();
+      const int64_t k = std::min<int64_t>(count, 256);
+      return (act(layer(x_all.slice(0, 0, k), weight)) - act(layer(x_float.slice(0, 0, k), w0))).pow(2).mean().item<double>();
     };
     const double nearest = error_with((w0 / s).round().clamp(q.qmin, q.qmax) * s);
     const int warm = static_cast<int>(o.warmup * o.iterations);
@@ -89,11 +109,11 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       at::Tensor target;
       {
         at::NoGradGuard ng;
-        target = layer(x, w0);
+        target = act(layer(x_float.index_select(0, idx), w0));
       }
       at::Tensor h = rectified_sigmoid(v);
       at::Tensor wt = (base + h).clamp(q.qmin, q.qmax) * s;
-      at::Tensor loss = (layer(x, wt) - target).pow(2).flatten(1).sum(1).mean();
+      at::Tensor loss = (act(layer(x, wt)) - target).pow(2).flatten(1).sum(1).mean();
       if (it >= warm) {
         const double rel = static_cast<double>(it - warm) / std::max(1, o.iterations - warm);
         const double beta = o.beta_end + (o.beta_start - o.beta_end) * (1 - rel);
@@ -109,6 +129,7 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       rounded = (base + (rectified_sigmoid(v) >= 0.5).to(base.scalar_type())).clamp(q.qmin, q.qmax) * s;
       w.copy_(rounded);
     }
+    rounded_w.push_back(rounded);
     ++done;
     if (!o.quiet)
       std::fprintf(stderr, "adaround: %s (%d/%zu): output MSE with nearest rounding %.3g, learned rounding %.3g\n", n->name.c_str(),

@@ -42,10 +42,11 @@ QuantizerConfig config_from_node(const ir::Node& n) {
 
 namespace {
 thread_local CalibrationObserver active_observer;
+thread_local bool observe_quantized = false;
 
 std::vector<at::Tensor> fake_quant_kernel(const ir::Node& n, const std::vector<at::Tensor>& in, exec::OpContext& ctx) {
   if (in.size() < 2) exec::op_error(n, "needs the input and an 'initialized' flag");
-  if (active_observer) {
+  if (active_observer && !observe_quantized) {
     active_observer(n, in[0]);
     return {in[0]};
   }
@@ -60,14 +61,21 @@ std::vector<at::Tensor> fake_quant_kernel(const ir::Node& n, const std::vector<a
     m.initialize(in[0].detach(), c, r, params);
     const_cast<at::Tensor&>(initialized).fill_(1.f);
   }
-  return {m.forward(in[0], c, r, params, ctx.training)};
+  at::Tensor y = m.forward(in[0], c, r, params, ctx.training);
+  if (active_observer) active_observer(n, y);
+  return {y};
 }
 }  // namespace
 
-CalibrationScope::CalibrationScope(CalibrationObserver observer) : previous_(std::move(active_observer)) {
+CalibrationScope::CalibrationScope(CalibrationObserver observer, bool quantize)
+    : previous_(std::move(active_observer)), previous_quantize_(observe_quantized) {
   active_observer = std::move(observer);
+  observe_quantized = quantize;
 }
-CalibrationScope::~CalibrationScope() { active_observer = std::move(previous_); }
+CalibrationScope::~CalibrationScope() {
+  active_observer = std::move(previous_);
+  observe_quantized = previous_quantize_;
+}
 
 void register_builtin_methods();  // methods.cpp
 

@@ -129,6 +129,39 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
   EXPECT_GT(rel_err(run(learned, x), run(nearest, x)), 0.0);  // it changed something
 }
 
+// AdaRound's second view of the network: a CalibrationScope with quantize = true leaves the quantized
+// network's output as it is and hands the observer each quantizer's output (on its grid), where the
+// default scope hands it the float input and runs the float network.
+TEST(Ptq, QuantizingObserverSeesTheQuantizedNetwork) {
+  quant::register_quantization();
+  data::DataLoader loader(random_images(64, 1), plain(32));
+  compress::PtqOptions o = quiet_options();
+  const ir::Graph q = compress::run_ptq(small_resnet(), loader, o).graph;
+  const at::Tensor x = images_of(random_images(8, 2));
+  const at::Tensor plain_out = run(q, x);
+  std::vector<at::Tensor> quantized, floating;
+  at::Tensor out_quantized, out_float;
+  {
+    quant::CalibrationScope scope([&](const ir::Node& n, const at::Tensor& t) { if (n.name == "conv2.aq") quantized.push_back(t.clone()); }, true);
+    out_quantized = run(q, x);
+  }
+  {
+    quant::CalibrationScope scope([&](const ir::Node& n, const at::Tensor& t) { if (n.name == "conv2.aq") floating.push_back(t.clone()); });
+    out_float = run(q, x);
+  }
+  EXPECT_TRUE(at::equal(out_quantized, plain_out));
+  EXPECT_FALSE(at::equal(out_float, plain_out));
+  ASSERT_EQ(quantized.size(), 1u);
+  ASSERT_EQ(floating.size(), 1u);
+  double scale = 0;
+  for (const auto& n : q.nodes)
+    if (n.name == "conv2.aq") scale = exec::to_aten(q.initializers.at(n.inputs[1])).item<double>();
+  ASSERT_GT(scale, 0);
+  const at::Tensor codes = quantized[0] / scale;
+  EXPECT_LT((codes - codes.round()).abs().max().item<double>(), 1e-3);  // on the grid (zero point 0: after a ReLU)
+  EXPECT_GT((floating[0] / scale - (floating[0] / scale).round()).abs().max().item<double>(), 0.1);  // the float input is not
+}
+
 // calibrator_overrides: one activation quantizer takes another calibrator; the others keep the main one. Its
 // range equals that calibrator's own run, and a name that is no activation quantizer is refused by name.
 TEST(Ptq, CalibratorOverrideSetsOneRangeAndUnknownNamesAreRefused) {

@@ -20,13 +20,16 @@ Role role_of(const ir::Node& n);
 using CalibrationObserver = std::function<void(const ir::Node&, const at::Tensor&)>;
 class CalibrationScope {
  public:
-  explicit CalibrationScope(CalibrationObserver observer);
+  // quantize = true: the nodes quantize as usual and hand the observer their output instead (what
+  // the quantized network computes there; AdaRound's inputs from the quantized layers before).
+  explicit CalibrationScope(CalibrationObserver observer, bool quantize = false);
   ~CalibrationScope();
   CalibrationScope(const CalibrationScope&) = delete;
   CalibrationScope& operator=(const CalibrationScope&) = delete;
 
  private:
   CalibrationObserver previous_;
+  bool previous_quantize_;
 };
 
 // Registers the built-in methods and the FakeQuant op kernel with the executor. Idempotent;
