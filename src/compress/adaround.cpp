@@ -74,16 +74,29 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     const at::Tensor bias = n->inputs.size() > 2 && !n->inputs[2].empty() ? m.state().at(n->inputs[2]).detach() : at::Tensor();
     // The paper's asymmetric reconstruction: the target is the float network's output of this layer, the
     // learned rounding sees what the quantized network feeds it (the layers before rounded, activations
-    // quantized), so it also absorbs their error; and a ReLU after the layer is inside the loss, so
-    // errors on outputs the ReLU zeroes do not count.
+    // quantized), so it also absorbs their error; and the activation after the layer is inside the loss,
+    // so errors on outputs it zeroes or clips do not count.
     set_weights(float_w);
     const at::Tensor x_float = layer_inputs(m, calibration, aq->name, false);
     set_weights(rounded_w);  // the layers done so far; the rest still hold their float weights
     const at::Tensor x_all = layer_inputs(m, calibration, aq->name, true);
     const int64_t count = x_all.size(0);
+    // f_a: the Relu or Clip (ReLU6) that alone reads the layer's output, run by its own kernel; its
+    // other inputs (Clip's bounds) must be constants.
     const std::vector<const ir::Node*> next = g.consumers(n->outputs.at(0));
-    const bool relu = next.size() == 1 && next[0]->op == "Relu";
-    auto act = [&](const at::Tensor& y) { return relu ? at::relu(y) : y; };
+    const ir::Node* f_a = next.size() == 1 && (next[0]->op == "Relu" || next[0]->op == "Clip") ? next[0] : nullptr;
+    std::vector<at::Tensor> f_a_in(1);
+    for (size_t k = 1; f_a && k < f_a->inputs.size(); ++k) {
+      if (f_a->inputs[k].empty()) f_a_in.emplace_back();
+      else if (m.state().count(f_a->inputs[k])) f_a_in.push_back(m.state().at(f_a->inputs[k]));
+      else f_a = nullptr;
+    }
+    auto act = [&](const at::Tensor& y) {
+      if (!f_a) return y;
+      std::vector<at::Tensor> in = f_a_in;
+      in[0] = y;
+      return exec::OpRegistry::instance().get(*f_a)(*f_a, in, ctx).at(0);
+    };
     const exec::OpKernel& op = exec::OpRegistry::instance().get(*n);
     auto layer = [&](const at::Tensor& x, const at::Tensor& weight) {
       std::vector<at::Tensor> in{x, weight};
@@ -126,7 +139,9 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     at::Tensor rounded;
     {
       at::NoGradGuard ng;
-      rounded = (base + (rectified_sigmoid(v) >= 0.5).to(base.scalar_type())).clamp(q.qmin, q.qmax) * s;
+      // h < 0.5 down, > 0.5 up; h = 0.5 exactly (a weight half-way between two codes that nothing moved, such
+      // as a channel's negative extreme at -t, code -(2^(b-1) - 0.5)) goes to the even code, as nearest rounding.
+      rounded = at::round(base + rectified_sigmoid(v)).clamp(q.qmin, q.qmax) * s;
       w.copy_(rounded);
     }
     rounded_w.push_back(rounded);

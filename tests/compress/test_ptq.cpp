@@ -129,6 +129,50 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
   EXPECT_GT(rel_err(run(learned, x), run(nearest, x)), 0.0);  // it changed something
 }
 
+// The activation after a layer is inside AdaRound's loss: when the ReLU after conv2 zeroes every output (a
+// bias far below the outputs' range), the reconstruction error is zero whatever the rounding, so only the
+// regularizer acts and the learned rounding is nearest rounding exactly (ties included: each channel's
+// negative extreme lies half-way between two codes). Fit to the pre-activation output instead, the
+// rounding moves.
+TEST(Ptq, AdaRoundLossSeesTheFollowingRelu) {
+  quant::register_quantization();
+  ir::GraphBuilder b("relu_after");
+  std::string x = b.input("x", {2, 1, 12, 12});
+  std::string h = b.relu(b.batchnorm(b.conv(x, 1, 16, 3, 1, 1, 1, false, "conv1"), 16, "bn1"), "relu1");
+  h = b.relu(b.batchnorm(b.conv(h, 16, 16, 3, 1, 1, 1, false, "conv2"), 16, "bn2"), "relu2");
+  b.output(b.gemm(b.flatten(b.global_avgpool(h, "gap"), "flat"), 16, 5, true, "fc"), "logits");
+  ir::Graph g = b.finish();
+  torch::manual_seed(3);
+  for (auto& [name, t] : g.initializers) {
+    at::Tensor a = exec::to_aten(t);
+    if (name.find("running_var") != std::string::npos || name.rfind("bn1.weight", 0) == 0 || name.rfind("bn2.weight", 0) == 0) a = torch::rand(a.sizes()) + 0.5;
+    else if (name.rfind("bn2.bias", 0) == 0) a = at::full(a.sizes(), -1000.f);
+    else if (name.find("running_mean") != std::string::npos || name.rfind("bn1.bias", 0) == 0) a = torch::randn(a.sizes()) * 0.2;
+    else a = torch::randn(a.sizes()) * 0.4;
+    t = exec::to_ir(a.contiguous());
+  }
+  const data::Dataset calib = random_images(128, 9);
+  auto conv2_codes = [&](bool learned) {
+    data::DataLoader loader(calib, plain(64));
+    compress::PtqOptions o = quiet_options();
+    o.weight_bits = 3;
+    o.first_last_bits = 0;
+    o.per_channel = true;
+    o.adaround = learned;
+    o.adaround_options.iterations = 300;
+    const ir::Graph q = compress::run_ptq(g, loader, o).graph;
+    for (const auto& n : q.nodes)
+      if (n.name == "conv2.wq") {  // the integer codes: AdaRound writes on-grid weights, PTQ alone leaves float ones
+        const at::Tensor w = exec::to_aten(q.initializers.at(n.inputs[0])), s = exec::to_aten(q.initializers.at(n.inputs[1]));
+        return (w / s.reshape({-1, 1, 1, 1})).round().clamp(-4, 3);
+      }
+    ADD_FAILURE() << "no conv2.wq";
+    return at::Tensor();
+  };
+  const at::Tensor learned = conv2_codes(true), nearest = conv2_codes(false);
+  EXPECT_EQ((learned != nearest).sum().item<int64_t>(), 0);
+}
+
 // AdaRound's second view of the network: a CalibrationScope with quantize = true leaves the quantized
 // network's output as it is and hands the observer each quantizer's output (on its grid), where the
 // default scope hands it the float input and runs the float network.
