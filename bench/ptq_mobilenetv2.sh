@@ -21,3 +21,6 @@ run w8a8-tensor-cle "W8A8 per-tensor, CLE" --cle
 run w8a8-tensor-cle-bc "W8A8 per-tensor, CLE + bias correction" --cle --bias-correction
 run w8a8-channel "W8A8 per-channel" --per-channel
 run w8a8-channel-cle "W8A8 per-channel, CLE" --per-channel --cle
+# 4-bit weights: nearest rounding against AdaRound, whose loss holds the ReLU6 (Clip) after each layer.
+run w4a8-channel "W4A8 per-channel, min/max weights" --per-channel --weights 4
+run w4a8-channel-adaround "W4A8 per-channel, AdaRound" --per-channel --weights 4 --adaround

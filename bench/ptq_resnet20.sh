@@ -49,4 +49,5 @@ import json; j = json.load(open('$OUT/$1-ort.json'))
 print(f\"| $1 | {j['qforge_top1']:.2f} | {j['peer_top1']:.2f} | {j['identical_predictions']:.2f}% |\")"
 }
 check ptq-w8a8-minmax "$OUT/w8a8-minmax.ckpt"
+check ptq-w3a8-adaround "$OUT/w3a8-adaround.ckpt"  # 3-bit weights as int8 in [-4, 3]
 if [ -n "$QAT" ]; then check qat "$QAT"; fi
