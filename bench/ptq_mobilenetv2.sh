@@ -24,3 +24,7 @@ run w8a8-channel-cle "W8A8 per-channel, CLE" --per-channel --cle
 # 4-bit weights: nearest rounding against AdaRound, whose loss holds the ReLU6 (Clip) after each layer.
 run w4a8-channel "W4A8 per-channel, min/max weights" --per-channel --weights 4
 run w4a8-channel-adaround "W4A8 per-channel, AdaRound" --per-channel --weights 4 --adaround
+# CLE's float cost alone: 16-bit activations leave only the weights' 8-bit error, so a gap between these two rows is
+# the ReLU6 -> ReLU replacement changing the network (docs/RESULTS.md).
+run w8a16-channel "W8A16 per-channel" --per-channel --activations 16
+run w8a16-channel-cle "W8A16 per-channel, CLE" --per-channel --activations 16 --cle
