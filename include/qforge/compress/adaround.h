@@ -8,8 +8,8 @@
 // quantizer reproduces them exactly. The reconstruction is the paper's asymmetric form with the activation
 // function (its eq. 25): the target f_a(W x) takes x and W from the float network, the learned side
 // f_a(W~ x^) takes x^ from the quantized one (earlier layers already rounded, activations quantized), and
-// f_a is the ReLU or ReLU6 (Clip) that follows the layer, if one does. Measured on the 30-epoch ResNet-20 (docs/RESULTS.md):
-// W3A8 -1.70 -> -0.13 points against the layer-wise form with float inputs and no ReLU.
+// f_a is the ReLU or ReLU6 (Clip) that follows the layer, if one does. Measured on the 30-epoch ResNet-20
+// (docs/RESULTS.md): W3A8 -1.70 -> -0.13 points against the layer-wise form with float inputs and no ReLU.
 #pragma once
 #include <cstdint>
 
