@@ -52,12 +52,16 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       layers.push_back(&n);
   at::manual_seed(o.seed);
   exec::OpContext ctx;
-  // The float weights of every layer: the reconstruction target comes from the float network.
-  std::vector<at::Tensor> float_w, rounded_w;
-  for (const ir::Node* n : layers) float_w.push_back(m.state().at(quantizer_of(g, n->inputs[1], quant::Role::Weight)->inputs[0]).detach().clone());
-  auto set_weights = [&](const std::vector<at::Tensor>& from) {
+  // Each layer's weight in the module's state (handles: writing into one writes the state), and a float
+  // copy of each: the reconstruction target comes from the float network.
+  std::vector<at::Tensor> weights, float_w, rounded_w;
+  for (const ir::Node* n : layers) {
+    weights.push_back(m.state().at(quantizer_of(g, n->inputs[1], quant::Role::Weight)->inputs[0]));
+    float_w.push_back(weights.back().detach().clone());
+  }
+  auto set_weights = [&](const std::vector<at::Tensor>& from) {  // the first from.size() layers
     at::NoGradGuard ng;
-    for (size_t k = 0; k < from.size(); ++k) m.state().at(quantizer_of(g, layers[k]->inputs[1], quant::Role::Weight)->inputs[0]).copy_(from[k]);
+    for (size_t k = 0; k < from.size(); ++k) weights[k].copy_(from[k]);
   };
   int done = 0;
   for (const ir::Node* n : layers) {
