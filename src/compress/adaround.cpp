@@ -113,21 +113,23 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     const at::Tensor rest = (w0 / s - base).clamp(0.01, 0.99);
     at::Tensor v = (-at::log((kZeta - kGamma) / (rest - kGamma) - 1)).requires_grad_(true);
     torch::optim::Adam opt({v}, torch::optim::AdamOptions(o.lr));
+    // The target of every calibration input, once: it depends on neither V nor the iteration.
+    at::Tensor target_all;
+    {
+      at::NoGradGuard ng;
+      target_all = act(layer(x_float, w0));
+    }
     auto error_with = [&](const at::Tensor& weight) {  // mean squared output error on (up to) 256 inputs
       at::NoGradGuard ng;
       const int64_t k = std::min<int64_t>(count, 256);
-      return (act(layer(x_all.slice(0, 0, k), weight)) - act(layer(x_float.slice(0, 0, k), w0))).pow(2).mean().item<double>();
+      return (act(layer(x_all.slice(0, 0, k), weight)) - target_all.slice(0, 0, k)).pow(2).mean().item<double>();
     };
     const double nearest = error_with((w0 / s).round().clamp(q.qmin, q.qmax) * s);
     const int warm = static_cast<int>(o.warmup * o.iterations);
     for (int it = 0; it < o.iterations; ++it) {
       at::Tensor idx = at::randperm(count, at::kLong).slice(0, 0, std::min(o.batch_size, count));
       at::Tensor x = x_all.index_select(0, idx);
-      at::Tensor target;
-      {
-        at::NoGradGuard ng;
-        target = act(layer(x_float.index_select(0, idx), w0));
-      }
+      const at::Tensor target = target_all.index_select(0, idx);
       at::Tensor h = rectified_sigmoid(v);
       at::Tensor wt = (base + h).clamp(q.qmin, q.qmax) * s;
       at::Tensor loss = (act(layer(x, wt)) - target).pow(2).flatten(1).sum(1).mean();
