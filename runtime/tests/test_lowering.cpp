@@ -1,5 +1,5 @@
-// QDQ lowering on a model shaped like qforge's exports (narrow-grid Clip, depthwise, MaxPool
-// after ReLU, a float residual Add, an integer Add, global average pooling, int8 Gemm output):
+// QDQ lowering on a model shaped like qforge's exports (narrow-grid Clip, depthwise, a per-channel clip
+// and MaxPool after ReLU, a float residual Add, an integer Add, global average pooling, int8 Gemm output):
 // the integer path must (1) really replace the float ops, (2) give the same outputs on every ISA,
 // (3) agree with the same file run op by op in float (no lowering) up to rounding-boundary flips.
 #include <gtest/gtest.h>
@@ -69,7 +69,10 @@ std::string build(const std::string& path) {
   OnnxBuilder::attr(c2, "strides", std::vector<int64_t>{2, 2});
   OnnxBuilder::attr(c2, "group", int64_t{8});
   b.node("Relu", {"c2"}, {"r2"}, "relu2");
-  auto* mp = b.node("MaxPool", {"r2"}, {"m2"}, "pool2");
+  // the per-channel clip cross-layer equalization leaves for a ReLU6: Min against a [C, 1, 1] bound
+  b.floats("bound2", {8, 1, 1}, rand_scales(8, 0.1f, 3.f, rng));
+  b.node("Min", {"r2", "bound2"}, {"n2"}, "clip2");
+  auto* mp = b.node("MaxPool", {"n2"}, {"m2"}, "pool2");
   OnnxBuilder::attr(mp, "kernel_shape", std::vector<int64_t>{2, 2});
   const std::string d2 = qdq(b, "m2", "a2", 0.02f, 0, true);
   // 1x1 conv, float output, + dequantized skip -> Relu -> Q   (the ResNet block ending)
@@ -112,7 +115,8 @@ TEST(Lowering, QdqPatternsBecomeIntegerOps) {
   EXPECT_EQ(ops["qf.QAveragePool"], 1);
   EXPECT_EQ(ops["qf.QGemm"], 1);
   EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
-  EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Add"], 0);  // conv3 + Add fused
+  EXPECT_EQ(ops["qf.QChannelMin"], 1);     // the per-channel clip, on uint8 too
+  EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Min"] + ops["Add"], 0);  // conv3 + Add fused
   EXPECT_EQ(ops["QuantizeLinear"], 1);     // the input's; a3's runs in conv3's epilogue (rewrite 9)
 }
 
@@ -168,6 +172,45 @@ TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
   EXPECT_GT(distinct.size(), 100u);
   EXPECT_LE(max_steps, 2.01f);
   EXPECT_LE(differ, total / 20);
+}
+
+// A per-channel clip (Min against a [C, 1, 1] bound) before a QuantizeLinear runs on the quantized values
+// as qf.QChannelMin: exact, since Q is monotonic. Each channel's output must stop at its own bound's code,
+// which the tensor reaches (the bounds lie inside the activations' range).
+TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
+  std::mt19937 rng(13);
+  OnnxBuilder b;
+  b.input("x", {2, 3, 6, 6});
+  const std::string x = qdq(b, "x", "in", 1.f / 127, 0, false);
+  auto* c = b.node("Conv", {x, qweight(b, "c", {4, 3, 3, 3}, rng, 0.004f, 0.01f)}, {"c"}, "conv");
+  OnnxBuilder::attr(c, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  const std::vector<float> bound = {0.05f, 0.2f, 0.5f, 4.f};
+  b.floats("bound", {4, 1, 1}, bound);
+  b.node("Min", {"r", "bound"}, {"n"}, "clip");
+  b.output(qdq(b, "n", "a", 0.01f, 0, true));
+  const std::string p = (std::filesystem::temp_directory_path() / "qforge_rt_channel_clip.onnx").string();
+  b.save(p);
+  Model m(p), reference(p, /*lower=*/false);
+  EXPECT_EQ(m.ops()["qf.QChannelMin"], 1);
+  EXPECT_EQ(m.ops()["Min"] + m.ops()["Relu"], 0);
+  std::vector<int64_t> at_bound(4, 0);
+  for (uint32_t seed = 0; seed < 5; ++seed) {
+    Tensor xin(DType::F32, {2, 3, 6, 6});
+    std::uniform_real_distribution<float> d(-1.f, 1.f);
+    std::mt19937 r(seed);
+    for (int64_t i = 0; i < xin.numel(); ++i) xin.data<float>()[i] = d(r);
+    const Tensor got = m.run({xin})[0], want = reference.run({xin})[0];
+    ASSERT_EQ(got.shape, want.shape);
+    for (int64_t i = 0; i < got.numel(); ++i) {
+      const int64_t ch = (i / 36) % 4;
+      const float v = got.data<float>()[i];
+      EXPECT_LE(v, bound[static_cast<size_t>(ch)] + 1e-6f) << "channel " << ch;
+      EXPECT_LE(std::fabs(v - want.data<float>()[i]), 0.0101f) << i;  // one step where the conv's rounding flipped
+      at_bound[static_cast<size_t>(ch)] += std::fabs(v - bound[static_cast<size_t>(ch)]) < 1e-6f;
+    }
+  }
+  for (int ch = 0; ch < 3; ++ch) EXPECT_GT(at_bound[static_cast<size_t>(ch)], 0) << "channel " << ch << " never reached its bound";
 }
 
 // A ResNet stem: conv (float output) -> Relu [-> MaxPool], whose float output feeds both a quantized

@@ -19,7 +19,7 @@ Command add_ptq(CLI::App& app) {
                                "Post-training quantization: calibrate a float model on a few hundred training images "
                                "(no labels, no training) and write the quantized model.");
   struct Args {
-    std::string model, data, root, out, calibrator = "minmax", input_calibrator = "minmax", weight_calibrator = "minmax";
+    std::string model, data, root, out, calibrator = "minmax", input_calibrator = "minmax", weight_calibrator = "minmax", cle_relu6 = "clip";
     int64_t calib = 512;
     int weights = 8, activations = 8, histogram_bins = 2048, first_last_bits = 8, batch_size = 64, threads = 0, adaround_iterations = 1000;
     double percentile = 99.99, eval_subset = 0;
@@ -57,7 +57,12 @@ Command add_ptq(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   c->add_flag("--cle", a->cle,
               "cross-layer equalization after BatchNorm folding (Nagel et al. 2019): evens out per-channel weight ranges "
-              "of consecutive layers, for per-tensor grids and depthwise networks; ReLU6 between them becomes ReLU");
+              "of consecutive layers, for per-tensor grids and depthwise networks");
+  c->add_option("--cle-relu6", a->cle_relu6,
+                "what --cle does with a ReLU6 between two layers: clip = ReLU then a per-channel clip scaled with the "
+                "channel (exact), relu = ReLU as the paper does (changes the network where activations pass 6), keep = "
+                "do not equalize across it (default clip)")
+      ->check(CLI::IsMember({"clip", "relu", "keep"}));
   c->add_flag("--quantize-adds", a->quantize_adds,
               "quantize the inputs and output of residual Adds too, as PyTorch FX does: the deployed residual stream is "
               "integer (smaller, faster) instead of float");
@@ -111,6 +116,7 @@ Command add_ptq(CLI::App& app) {
     if (given("--weight-calibrator")) o.weight_calibrator = a->weight_calibrator;
     if (given("--no-fold-bn")) o.fold_batchnorm = !a->no_fold_bn;
     if (given("--cle")) o.cle = a->cle;
+    if (given("--cle-relu6")) o.cle_options.relu6 = compress::relu6_handling_from_name(a->cle_relu6);
     if (given("--bias-correction")) o.bias_correction = a->bias_correction;
     if (given("--adaround")) o.adaround = a->adaround;
     if (given("--adaround-iterations")) o.adaround_options.iterations = a->adaround_iterations;

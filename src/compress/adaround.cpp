@@ -85,21 +85,37 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     set_weights(rounded_w);  // the layers done so far; the rest still hold their float weights
     const at::Tensor x_all = layer_inputs(m, calibration, aq->name, true);
     const int64_t count = x_all.size(0);
-    // f_a: the Relu or Clip (ReLU6) that alone reads the layer's output, run by its own kernel; its
-    // other inputs (Clip's bounds) must be constants.
-    const std::vector<const ir::Node*> next = g.consumers(n->outputs.at(0));
-    const ir::Node* f_a = next.size() == 1 && (next[0]->op == "Relu" || next[0]->op == "Clip") ? next[0] : nullptr;
-    std::vector<at::Tensor> f_a_in(1);
-    for (size_t k = 1; f_a && k < f_a->inputs.size(); ++k) {
-      if (f_a->inputs[k].empty()) f_a_in.emplace_back();
-      else if (m.state().count(f_a->inputs[k])) f_a_in.push_back(m.state().at(f_a->inputs[k]));
-      else f_a = nullptr;
+    // f_a: the activation that alone reads the layer's output, run by its own kernels: a Relu or Clip
+    // (ReLU6), and a per-channel clip (Min) that cross-layer equalization may have put after the Relu.
+    // Their other inputs (bounds) must be constants.
+    struct ActStep {
+      const ir::Node* node;
+      std::vector<at::Tensor> in;  // in[0] is filled per call
+    };
+    std::vector<ActStep> f_a;
+    for (std::string v = n->outputs.at(0);;) {
+      const std::vector<const ir::Node*> next = g.consumers(v);
+      if (next.size() != 1 || g.is_output(v)) break;
+      const ir::Node* a = next[0];
+      if (!(a->op == "Relu" || a->op == "Clip" || (a->op == "Min" && !f_a.empty())) || a->inputs.at(0) != v) break;
+      ActStep step{a, std::vector<at::Tensor>(1)};
+      bool constant = true;
+      for (size_t k = 1; k < a->inputs.size(); ++k) {
+        if (a->inputs[k].empty()) step.in.emplace_back();
+        else if (m.state().count(a->inputs[k])) step.in.push_back(m.state().at(a->inputs[k]));
+        else constant = false;
+      }
+      if (!constant) break;
+      f_a.push_back(std::move(step));
+      v = a->outputs.at(0);
     }
-    auto act = [&](const at::Tensor& y) {
-      if (!f_a) return y;
-      std::vector<at::Tensor> in = f_a_in;
-      in[0] = y;
-      return exec::OpRegistry::instance().get(*f_a)(*f_a, in, ctx).at(0);
+    auto act = [&](at::Tensor y) {
+      for (const ActStep& a : f_a) {
+        std::vector<at::Tensor> in = a.in;
+        in[0] = y;
+        y = exec::OpRegistry::instance().get(*a.node)(*a.node, in, ctx).at(0);
+      }
+      return y;
     };
     const exec::OpKernel& op = exec::OpRegistry::instance().get(*n);
     auto layer = [&](const at::Tensor& x, const at::Tensor& weight) {

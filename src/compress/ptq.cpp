@@ -20,7 +20,7 @@ nlohmann::json PtqResult::to_json() const {
   for (const auto& l : layers)
     layers_json.push_back({{"layer", l.layer}, {"op", l.op}, {"weight_bits", l.weight_bits}, {"activation_bits", l.activation_bits}});
   return {{"layers", layers_json}, {"folded_batchnorms", folded_batchnorms},
-          {"cle", {{"pairs", cle.pairs}, {"sweeps", cle.sweeps}, {"relu6_replaced", cle.relu6_replaced}}},
+          {"cle", {{"pairs", cle.pairs}, {"sweeps", cle.sweeps}, {"relu6", relu6_handling_name(cle_relu6)}, {"relu6_rewritten", cle.relu6_rewritten}}},
           {"calibration_images", calibration_images},
           {"ptq_seconds", seconds}};
 }
@@ -48,7 +48,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   if (!node.IsMap()) throw std::runtime_error(key + ": expected a map such as {weights: 8, activations: 8}");
   const std::vector<std::string> known = {"weights", "activations", "per_channel", "calibrator", "input_calibrator", "calibrator_overrides",
                                           "percentile", "histogram_bins", "weight_calibrator", "bias_correction", "adaround",
-                                          "adaround_iterations", "fold_batchnorm", "cle", "keep_float", "first_last_bits",
+                                          "adaround_iterations", "fold_batchnorm", "cle", "cle_relu6", "keep_float", "first_last_bits",
                                           "quantize_adds", "calib", "batch_size"};
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string k = it->first.as<std::string>();
@@ -100,6 +100,15 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   get("adaround_iterations", o.adaround_options.iterations);
   get("fold_batchnorm", o.fold_batchnorm);
   get("cle", o.cle);
+  if (node["cle_relu6"]) {
+    std::string name;
+    get("cle_relu6", name);
+    try {
+      o.cle_options.relu6 = relu6_handling_from_name(name);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(key + ".cle_relu6: " + e.what());
+    }
+  }
   get("keep_float", o.keep_float);
   get("first_last_bits", o.first_last_bits);
   get("quantize_adds", o.quantize_adds);
@@ -196,9 +205,11 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
   if (o.fold_batchnorm) r.folded_batchnorms = ir::fold_batchnorm(g);
   if (o.cle) {
     r.cle = cross_layer_equalize(g, o.cle_options);
+    r.cle_relu6 = o.cle_options.relu6;
     if (!o.quiet)
-      std::fprintf(stderr, "ptq: cross-layer equalization: %d layer pairs, %d sweeps, %d ReLU6 replaced by ReLU\n", r.cle.pairs,
-                   r.cle.sweeps, r.cle.relu6_replaced);
+      std::fprintf(stderr, "ptq: cross-layer equalization: %d layer pairs, %d sweeps, %d ReLU6 rewritten (%s)\n", r.cle.pairs,
+                   r.cle.sweeps, r.cle.relu6_rewritten,
+                   o.cle_options.relu6 == Relu6Handling::ChannelClip ? "ReLU + per-channel clip" : "ReLU");
   }
   r.layers = quant::insert_fake_quant(g, quant::parse_quantize(ptq_quantize_section(o)));
   if (!o.quiet) {

@@ -18,6 +18,23 @@ OpKernel binary(F f) {
     }
   };
 }
+// Min / Max: variadic (one or more inputs), broadcast pairwise from the left.
+template <typename F>
+OpKernel variadic(F f) {
+  return [f](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
+    if (in.empty() || !in[0].defined()) op_error(n, "needs at least one input");
+    at::Tensor y = in[0];
+    for (size_t k = 1; k < in.size(); ++k) {
+      if (!in[k].defined()) op_error(n, "input " + std::to_string(k) + " is missing");
+      try {
+        y = f(y, in[k]);
+      } catch (const c10::Error&) {
+        op_error(n, "shapes " + std::string(c10::str(y.sizes())) + " and " + c10::str(in[k].sizes()) + " do not broadcast");
+      }
+    }
+    return {y};
+  };
+}
 template <typename F>
 OpKernel unary(F f) {
   return [f](const ir::Node& n, const Ins& in, OpContext&) -> Ins {
@@ -38,6 +55,8 @@ void register_elementwise_ops(OpRegistry& r) {
         }));
   // The result has the base's type (an integer base with a float exponent truncates, as numpy's astype).
   r.add("Pow", binary([](const at::Tensor& a, const at::Tensor& b) { return at::pow(a, b).to(a.scalar_type()); }));
+  r.add("Min", variadic([](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); }));
+  r.add("Max", variadic([](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); }));
   r.add("Sqrt", unary([](const at::Tensor& x) { return at::sqrt(x); }));
   r.add("Exp", unary([](const at::Tensor& x) { return at::exp(x); }));
   r.add("Log", unary([](const at::Tensor& x) { return at::log(x); }));

@@ -1,5 +1,5 @@
 // Shape-preserving ops (activations, Identity, Dropout, Softmax, FakeQuant, Quantize/DequantizeLinear) and the broadcasting
-// binary arithmetic ops Add, Sub, Mul, Div.
+// binary arithmetic ops Add, Sub, Mul, Div, and the variadic Min, Max.
 #include "shape_rules.h"
 
 namespace qforge::ir::shape {
@@ -47,6 +47,18 @@ std::vector<ValueInfo> arithmetic(const Ctx& c) {
   return {info(a.dtype, broadcast(c, a.shape, b.shape))};
 }
 
+// Min / Max(X1, ..., Xn): all of one type, broadcast together.
+std::vector<ValueInfo> variadic_minmax(const Ctx& c) {
+  if (c.num_inputs() < 1) c.fail("takes at least 1 input, got 0");
+  std::vector<int64_t> shape = c.shape(0);
+  for (size_t k = 1; k < c.num_inputs(); ++k) {
+    if (c.in(k).dtype != c.in(0).dtype)
+      c.fail(std::string("operand types differ: ") + dtype_name(c.in(0).dtype) + " and " + dtype_name(c.in(k).dtype));
+    shape = broadcast(c, shape, c.shape(k));
+  }
+  return {info(c.in(0).dtype, shape)};
+}
+
 // Pow(X, Y): broadcast, in X's type (Y may be of another numeric type).
 std::vector<ValueInfo> power(const Ctx& c) {
   c.arity(2, 2);
@@ -90,6 +102,8 @@ void add_elementwise_rules(std::map<std::string, Rule>& r) {
                          "Log", "Neg", "Abs", "Reciprocal", "Floor", "Ceil"})
     r[op] = unary;
   r["Pow"] = power;
+  r["Min"] = variadic_minmax;
+  r["Max"] = variadic_minmax;
   r["Clip"] = clip;
   r["PRelu"] = prelu;
   r["Dropout"] = dropout;

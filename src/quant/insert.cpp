@@ -37,6 +37,13 @@ bool non_negative(const ir::Graph& g, const std::string& value) {
   if (p->op == "Relu") return true;
   if (p->op == "Clip" && p->inputs.size() > 1 && g.is_initializer(p->inputs[1]))
     return g.initializers.at(p->inputs[1]).to_floats().at(0) >= 0.f;
+  // Min of non-negative values (a per-channel clip after a ReLU, left by cross-layer equalization).
+  if (p->op == "Min" && !p->inputs.empty())
+    return std::all_of(p->inputs.begin(), p->inputs.end(), [&](const std::string& v) {
+      if (!g.is_initializer(v)) return non_negative(g, v);
+      const std::vector<float> b = g.initializers.at(v).to_floats();
+      return std::all_of(b.begin(), b.end(), [](float x) { return x >= 0.f; });
+    });
   if (p->op == "MaxPool" || p->op == "AveragePool" || p->op == "GlobalAveragePool" || p->op == "Flatten" ||
       p->op == "Reshape" || p->op == "Identity")
     return non_negative(g, p->inputs.at(0));

@@ -70,7 +70,7 @@ TEST(Cle, PreservesTheFunctionAndEvensOutChannelRanges) {
   const at::Tensor x = inputs(), ref = run(g, x);
   const compress::CleResult r = compress::cross_layer_equalize(g);
   EXPECT_EQ(r.pairs, 2);
-  EXPECT_EQ(r.relu6_replaced, 0);
+  EXPECT_EQ(r.relu6_rewritten, 0);
   EXPECT_GT(r.sweeps, 1);  // a chain shares the depthwise layer between two pairs
   EXPECT_LT(rel_err(run(g, x), ref), 1e-5);
   // At the fixed point every channel has one range through the whole chain.
@@ -90,22 +90,43 @@ TEST(Cle, PerTensorQuantizationLosesLessAfterEqualization) {
   EXPECT_LT(after, before / 3) << "before " << before << " after " << after;
 }
 
-TEST(Cle, Relu6BecomesReluOnlyWhenAllowed) {
-  ir::Graph g = chain(true), kept = g;
+TEST(Cle, Relu6BecomesAPerChannelClipThatKeepsTheFunction) {
+  ir::Graph g = chain(true);
+  const at::Tensor x = inputs(), ref = run(g, x);
+  // conv1's widest channels pass 6, so the paper's ReLU would change this network.
+  ir::Graph as_relu = g;
+  compress::CleOptions relu;
+  relu.relu6 = compress::Relu6Handling::Relu;
+  EXPECT_EQ(compress::cross_layer_equalize(as_relu, relu).relu6_rewritten, 1);
+  EXPECT_EQ(count_op(as_relu, "Min"), 0);
+  EXPECT_GT(rel_err(run(as_relu, x), ref), 1e-2);
+  EXPECT_LT(rel_err(run(as_relu, x), run(chain(false), x)), 1e-5);  // it computes the ReLU network
+
   const compress::CleResult r = compress::cross_layer_equalize(g);
   EXPECT_EQ(r.pairs, 2);
-  EXPECT_EQ(r.relu6_replaced, 1);
+  EXPECT_EQ(r.relu6_rewritten, 1);
   EXPECT_EQ(count_op(g, "Clip"), 0);
-  EXPECT_FALSE(g.is_initializer("act1.min"));  // the bounds went with the Clip
-  // Equalized with ReLU, it computes what the ReLU network computes.
-  const at::Tensor x = inputs();
-  EXPECT_LT(rel_err(run(g, x), run(chain(false), x)), 1e-5);
+  EXPECT_EQ(count_op(g, "Min"), 1);
+  EXPECT_FALSE(g.is_initializer("act1.min"));  // the Clip's bounds went with it
+  EXPECT_LT(rel_err(run(g, x), ref), 1e-5);
+  // The bound moved with each channel: 6 / s_i, one value per channel of conv1.
+  const at::Tensor bound = exec::to_aten(g.initializers.at("act1.channel_clip.max"));
+  EXPECT_EQ(bound.sizes(), (at::IntArrayRef{8, 1, 1}));
+  EXPECT_GT((bound.max() / bound.min()).item<double>(), 10.0);
 
-  compress::CleOptions no;
-  no.relu6_to_relu = false;
-  const compress::CleResult k = compress::cross_layer_equalize(kept, no);
+  // Equalizing again reads the Min as a per-channel clip: the same pairs, already balanced, same function.
+  const compress::CleResult again = compress::cross_layer_equalize(g);
+  EXPECT_EQ(again.pairs, 2);
+  EXPECT_EQ(again.sweeps, 1);
+  EXPECT_LT(rel_err(run(g, x), ref), 1e-5);
+
+  ir::Graph kept = chain(true);
+  compress::CleOptions keep;
+  keep.relu6 = compress::Relu6Handling::Keep;
+  const compress::CleResult k = compress::cross_layer_equalize(kept, keep);
   EXPECT_EQ(k.pairs, 1);  // dw -> pw only
   EXPECT_EQ(count_op(kept, "Clip"), 1);
+  EXPECT_THROW(compress::relu6_handling_from_name("relu7"), std::invalid_argument);
 }
 
 TEST(Cle, LeavesBranchesAndGemmsItCannotScaleAlone) {

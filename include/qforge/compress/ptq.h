@@ -63,6 +63,7 @@ struct PtqResult {
   std::vector<quant::QuantizedLayer> layers;
   int folded_batchnorms = 0;
   CleResult cle;
+  Relu6Handling cle_relu6 = Relu6Handling::ChannelClip;  // what the CLE pass did with ReLU6
   int64_t calibration_images = 0;
   double seconds = 0;
   nlohmann::json to_json() const;
@@ -71,7 +72,7 @@ struct PtqResult {
 // A recipe's ptq: section (the keys mirror `qforge ptq`'s options, snake_case):
 //   ptq: {weights: 4, activations: 8, per_channel: true, calibrator: percentile, percentile: 99.99,
 //         input_calibrator: minmax, calibrator_overrides: {layer1.0.conv1.aq: minmax}, weight_calibrator: mse, bias_correction: true, adaround: false,
-//         adaround_iterations: 1000, fold_batchnorm: true, cle: false, keep_float: [], first_last_bits: 8, quantize_adds: false,
+//         adaround_iterations: 1000, fold_batchnorm: true, cle: false, cle_relu6: clip, keep_float: [], first_last_bits: 8, quantize_adds: false,
 //         calib: 512, batch_size: 64}
 // Absent keys keep the defaults above (PtqOptions). Throws std::runtime_error naming "<key>.<name>" on an
 // unknown key, a wrong type or a value out of range. `calib` / `batch_size` go to the last two arguments.

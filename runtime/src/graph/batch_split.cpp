@@ -13,7 +13,7 @@ bool batch_independent(const Node& n, const Graph& g) {
   static const std::set<std::string> per_image = {
       "QLinearConv", "ConvInteger", "qf.QConvToFloat", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
       "qf.QAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Identity", "Dropout",
-      "BatchNormalization", "qf.QAdd", "qf.CodebookQuantize", "qf.CodebookDequantize", "Add", "Sub", "Mul", "Div"};
+      "BatchNormalization", "qf.QAdd", "qf.QChannelMin", "qf.CodebookQuantize", "qf.CodebookDequantize", "Add", "Sub", "Mul", "Div", "Min", "Max"};
   if (per_image.count(n.op)) return true;
   if (n.op == "QuantizeLinear" || n.op == "DequantizeLinear") {
     const Tensor* s = n.inputs.size() > 1 ? g.constant(n.input(1)) : nullptr;

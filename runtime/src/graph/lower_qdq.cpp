@@ -7,7 +7,9 @@
 //  2. Q absorbs what it can commute with: Q(Relu(y)) = max(Q(y), zp) and Q(Clip(y, a, b)) =
 //     clamp(Q(y), Q(a), Q(b)) become an output clamp (qf_lo / qf_hi) on Q, since Q is monotonic;
 //     Q(MaxPool(y)) = MaxPool(Q(y)) and Q(Flatten/Reshape/Identity/Dropout(y)) likewise move Q up,
-//     when Q is the data op's only reader (else the op would run twice: in float and on integers).
+//     when Q is the data op's only reader (else the op would run twice: in float and on integers);
+//     so does Q(Min(y, b)) with b one bound per channel ([C, 1, ...], the per-channel clip cross-layer
+//     equalization leaves for ReLU6), as qf.QChannelMin(Q(y), Q(b)); a scalar b joins qf_hi.
 //  3. DequantizeLinear sinks below MaxPool / Flatten / Reshape / Identity / Dropout, which then
 //     run on the integer tensor.
 //  4. DQ(x) -> Conv / Gemm / MatMul (weights DQ(int8 initializer)) -> Q  becomes QLinearConv or
@@ -193,6 +195,16 @@ struct Rewriter {
     }
   }
 
+  // Q at index i, reading node p (p < i, Q its only reader), becomes q2 -> op2: q2 takes p's input, op2 does
+  // p's work on the quantized values. p, now unread, goes, so a chain of such ops (Min, then MaxPool)
+  // keeps moving Q up. Leaves q2 at index i.
+  void move_quantize_up(size_t& i, size_t p, const Node& q2, const Node& op2) {
+    g.nodes[i] = op2;
+    g.nodes.insert(g.nodes.begin() + static_cast<long>(i), q2);
+    g.nodes.erase(g.nodes.begin() + static_cast<long>(p));
+    --i;
+  }
+
   void absorb_into_quantize() {
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       if (g.nodes[i].op != "QuantizeLinear" || !per_tensor_params(g.nodes[i])) continue;
@@ -218,6 +230,34 @@ struct Rewriter {
           }
           lo = std::max(lo, q_of(q, a, tlo, thi));
           hi = std::min(hi, q_of(q, b, tlo, thi));
+        } else if (pn.op == "Min" && pn.inputs.size() == 2 && !is_const(pn.input(0)) && is_const(pn.input(1)) &&
+                   g.constant(pn.input(1))->dtype == DType::F32) {
+          const Tensor& b = *g.constant(pn.input(1));
+          if (b.numel() == 1) {
+            hi = std::min(hi, q_of(q, b.data<float>()[0], tlo, thi));
+          } else {
+            // A per-channel clip (bound [C, 1, ...]): Q(Min(y, b)) = qf.QChannelMin(Q(y), Q(b)), Q moving up.
+            bool per_channel = b.rank() >= 1;
+            for (int k = 1; k < b.rank(); ++k) per_channel &= b.dim(k) == 1;
+            if (!per_channel || consumers(pn.outputs[0]).size() != 1 || graph_outputs.count(pn.outputs[0])) break;
+            Tensor bq(t, b.shape);
+            for (int64_t c = 0; c < b.numel(); ++c) {
+              const int32_t v = std::min(hi, std::max(lo, q_of(q, b.data<float>()[c], tlo, thi)));
+              bq.bytes[static_cast<size_t>(c)] = static_cast<uint8_t>(t == DType::S8 ? static_cast<uint8_t>(static_cast<int8_t>(v)) : v);
+            }
+            const std::string bound = fresh(pn.name + "_qf_bound");
+            g.initializers[bound] = std::move(bq);
+            Node q2 = q, op2;
+            q2.name = q.name + "_qf_up";
+            q2.inputs[0] = pn.inputs[0];
+            q2.outputs = {fresh(pn.outputs[0] + "_qf_q")};
+            op2.name = pn.name + "_qf_int";
+            op2.op = "qf.QChannelMin";
+            op2.inputs = {q2.outputs[0], bound};
+            op2.outputs = {q.outputs[0]};
+            move_quantize_up(i, static_cast<size_t>(p), q2, op2);
+            continue;  // keep absorbing into q2, now at index i
+          }
         } else if (commutes_with_quantization(pn.op) && (pn.op != "Reshape" || is_const(pn.input(1)))) {
           if (pn.outputs.size() > 1 && !pn.outputs[1].empty()) break;
           if (consumers(pn.outputs[0]).size() != 1 || graph_outputs.count(pn.outputs[0])) break;
@@ -229,8 +269,7 @@ struct Rewriter {
           op2.name = pn.name + "_qf_int";
           op2.inputs[0] = q2.outputs[0];
           op2.outputs = {q.outputs[0]};
-          g.nodes[i] = op2;
-          g.nodes.insert(g.nodes.begin() + static_cast<long>(i), q2);
+          move_quantize_up(i, static_cast<size_t>(p), q2, op2);
           continue;  // keep absorbing into q2, now at index i
         } else {
           break;

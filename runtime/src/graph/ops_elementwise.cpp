@@ -1,4 +1,4 @@
-// Float elementwise ops: activations, Clip, broadcasting arithmetic, Softmax.
+// Float elementwise ops: activations, Clip, broadcasting arithmetic, Min / Max, Softmax.
 #include <cmath>
 
 #include "core/error.h"
@@ -27,52 +27,67 @@ float scalar_input(const Node& n, const Inputs& in, size_t k, float def) {
   return static_cast<float>(in[k]->as_double(0));
 }
 
-// out = f(a, b) with numpy broadcasting.
+// f(a, b) with numpy broadcasting.
+template <class F> Tensor broadcast_apply(const Node& n, const Tensor& a, const Tensor& b, F f) {
+  expect_dtype(n, a, DType::F32, "input A");
+  expect_dtype(n, b, DType::F32, "input B");
+  const size_t r = std::max(a.shape.size(), b.shape.size());
+  Shape s(r), sa(r, 1), sb(r, 1);
+  for (size_t i = 0; i < a.shape.size(); ++i) sa[r - a.shape.size() + i] = a.shape[i];
+  for (size_t i = 0; i < b.shape.size(); ++i) sb[r - b.shape.size() + i] = b.shape[i];
+  for (size_t i = 0; i < r; ++i) {
+    if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
+      fail(n.label() + ": shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not broadcast");
+    s[i] = sa[i] == 1 ? sb[i] : sa[i];
+  }
+  Tensor out(DType::F32, s);
+  float* y = out.data<float>();
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  const int64_t cnt = out.numel();
+  if (a.shape == b.shape) {
+    for (int64_t i = 0; i < cnt; ++i) y[i] = f(pa[i], pb[i]);
+    return out;
+  }
+  // Strides of each input in output coordinates (0 along broadcast dims).
+  std::vector<int64_t> ta(r), tb(r);
+  int64_t xa = 1, xb = 1;
+  for (size_t i = r; i-- > 0;) {
+    ta[i] = sa[i] == 1 ? 0 : xa;
+    tb[i] = sb[i] == 1 ? 0 : xb;
+    xa *= sa[i];
+    xb *= sb[i];
+  }
+  std::vector<int64_t> idx(r, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t i = 0; i < cnt; ++i) {
+    y[i] = f(pa[oa], pb[ob]);
+    for (size_t d = r; d-- > 0;) {
+      ++idx[d];
+      oa += ta[d];
+      ob += tb[d];
+      if (idx[d] < s[d]) break;
+      oa -= ta[d] * s[d];
+      ob -= tb[d] * s[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
 template <class F> OpFactory binary(F f) {
   return stateless([f](const Node& n, const Inputs& in, Outputs& out, Isa) {
-    const Tensor &a = need(n, in, 0), &b = need(n, in, 1);
-    expect_dtype(n, a, DType::F32, "input A");
-    expect_dtype(n, b, DType::F32, "input B");
-    const size_t r = std::max(a.shape.size(), b.shape.size());
-    Shape s(r), sa(r, 1), sb(r, 1);
-    for (size_t i = 0; i < a.shape.size(); ++i) sa[r - a.shape.size() + i] = a.shape[i];
-    for (size_t i = 0; i < b.shape.size(); ++i) sb[r - b.shape.size() + i] = b.shape[i];
-    for (size_t i = 0; i < r; ++i) {
-      if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
-        fail(n.label() + ": shapes " + shape_str(a.shape) + " and " + shape_str(b.shape) + " do not broadcast");
-      s[i] = sa[i] == 1 ? sb[i] : sa[i];
-    }
-    out[0] = Tensor(DType::F32, s);
-    float* y = out[0].data<float>();
-    const float *pa = a.data<float>(), *pb = b.data<float>();
-    const int64_t cnt = out[0].numel();
-    if (a.shape == b.shape) {
-      for (int64_t i = 0; i < cnt; ++i) y[i] = f(pa[i], pb[i]);
-      return;
-    }
-    // Strides of each input in output coordinates (0 along broadcast dims).
-    std::vector<int64_t> ta(r), tb(r);
-    int64_t xa = 1, xb = 1;
-    for (size_t i = r; i-- > 0;) {
-      ta[i] = sa[i] == 1 ? 0 : xa;
-      tb[i] = sb[i] == 1 ? 0 : xb;
-      xa *= sa[i];
-      xb *= sb[i];
-    }
-    std::vector<int64_t> idx(r, 0);
-    int64_t oa = 0, ob = 0;
-    for (int64_t i = 0; i < cnt; ++i) {
-      y[i] = f(pa[oa], pb[ob]);
-      for (size_t d = r; d-- > 0;) {
-        ++idx[d];
-        oa += ta[d];
-        ob += tb[d];
-        if (idx[d] < s[d]) break;
-        oa -= ta[d] * s[d];
-        ob -= tb[d] * s[d];
-        idx[d] = 0;
-      }
-    }
+    out[0] = broadcast_apply(n, need(n, in, 0), need(n, in, 1), f);
+  });
+}
+
+// Min / Max: one or more inputs, folded pairwise with broadcasting.
+template <class F> OpFactory variadic(F f) {
+  return stateless([f](const Node& n, const Inputs& in, Outputs& out, Isa) {
+    if (in.empty()) fail(n.label() + ": needs at least one input");
+    Tensor y = need(n, in, 0);
+    expect_dtype(n, y, DType::F32, "input 0");
+    for (size_t k = 1; k < in.size(); ++k) y = broadcast_apply(n, y, need(n, in, k), f);
+    out[0] = std::move(y);
   });
 }
 
@@ -129,6 +144,9 @@ void add_elementwise_ops(OpTable& t) {
   t["Sub"] = binary([](float a, float b) { return a - b; });
   t["Mul"] = binary([](float a, float b) { return a * b; });
   t["Div"] = binary([](float a, float b) { return a / b; });
+  // A per-channel clip is Min against a [C, 1, 1] bound; NaN propagates.
+  t["Min"] = variadic([](float a, float b) { return a != a || b != b ? NAN : std::min(a, b); });
+  t["Max"] = variadic([](float a, float b) { return a != a || b != b ? NAN : std::max(a, b); });
   t["Softmax"] = stateless(softmax);
   t["LogSoftmax"] = stateless(softmax);
 }

@@ -351,6 +351,30 @@ void qadd(const Node& n, const Inputs& in, Outputs& out, Isa isa) {
   });
 }
 
+// qf.QChannelMin(x, bound): y[n, c, ...] = min(x[n, c, ...], bound[c]) on quantized values (bound in x's
+// type, one per channel): a per-channel clip moved below its QuantizeLinear, which is exact since Q is
+// monotonic (lower_qdq.cpp).
+void qchannel_min(const Node& n, const Inputs& in, Outputs& out, Isa) {
+  const Tensor &x = need(n, in, 0), &b = need(n, in, 1);
+  if (!is_quantized_type(x.dtype) || b.dtype != x.dtype) fail(n.label() + ": needs a uint8 / int8 input and a bound of its type");
+  if (x.rank() < 2 || b.rank() != x.rank() - 1 || b.numel() != x.dim(1))
+    fail(n.label() + ": bound of " + std::to_string(b.numel()) + " values for " + shape_str(x.shape) + " (one per channel)");
+  out[0] = Tensor(x.dtype, x.shape);
+  const int64_t N = x.dim(0), C = x.dim(1), inner = x.numel() / (N * C);
+  const bool s8 = x.dtype == DType::S8;
+  for (int64_t i = 0; i < N * C; ++i) {
+    const uint8_t* px = x.bytes.data() + i * inner;
+    uint8_t* py = out[0].bytes.data() + i * inner;
+    const uint8_t hi = b.bytes[static_cast<size_t>(i % C)];
+    if (s8) {
+      const int8_t h = static_cast<int8_t>(hi);
+      for (int64_t k = 0; k < inner; ++k) py[k] = static_cast<uint8_t>(std::min(static_cast<int8_t>(px[k]), h));
+    } else {
+      for (int64_t k = 0; k < inner; ++k) py[k] = std::min(px[k], hi);
+    }
+  }
+}
+
 template <class T, class F> OpFactory layer(F form) {
   return [form](const Node& n, const Graph& g) { return std::unique_ptr<Op>(new T(n, g, form)); };
 }
@@ -372,6 +396,7 @@ void add_quant_ops(OpTable& t) {
   t["MatMulInteger"] = layer<QGemmOp>(QGemmOp::MatMulInteger);
   t["qf.QGemm"] = layer<QGemmOp>(QGemmOp::QGemm);
   t["qf.QAdd"] = stateless(qadd);
+  t["qf.QChannelMin"] = stateless(qchannel_min);
 }
 
 }  // namespace qfrt
