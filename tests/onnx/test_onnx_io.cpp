@@ -44,6 +44,7 @@ TEST(OnnxIo, ExportImportRoundTripsOutputs) {
   std::string path = tmp("rt.onnx");
   onnx_io::export_onnx(g, path);
   ir::Graph back = onnx_io::import_onnx(path);
+  std::filesystem::remove(path);
   EXPECT_EQ(back.nodes.size(), g.nodes.size());
   EXPECT_EQ(back.buffers.count("bn1.running_mean"), 1u);
   EXPECT_EQ(back.buffers.count("conv1.weight"), 0u);
