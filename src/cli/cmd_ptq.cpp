@@ -153,7 +153,7 @@ Command add_ptq(CLI::App& app) {
     out["per_channel"] = o.per_channel;
     out["adaround"] = o.adaround;
     out["bias_correction"] = o.bias_correction;
-    out["cle"] = o.cle;
+    out["cle"]["enabled"] = o.cle;  // beside the pass's own counts (to_json)
     out["float_size_bytes"] = float_bytes;
     out["quantized_size_bytes"] = quant::deployed_size_bytes(res.graph);
     exec::GraphModule quantized(res.graph);
