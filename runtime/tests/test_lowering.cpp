@@ -115,9 +115,12 @@ TEST(Lowering, QdqPatternsBecomeIntegerOps) {
   EXPECT_EQ(ops["qf.QAveragePool"], 1);
   EXPECT_EQ(ops["qf.QGemm"], 1);
   EXPECT_EQ(ops["MaxPool"], 1);            // now on uint8
-  EXPECT_EQ(ops["qf.QChannelMin"], 1);     // the per-channel clip, on uint8 too
+  EXPECT_EQ(ops["qf.QChannelMin"], 0);     // the per-channel clip: in conv2's requantization (rewrite 10)
   EXPECT_EQ(ops["Conv"] + ops["Gemm"] + ops["Relu"] + ops["Clip"] + ops["Min"] + ops["Add"], 0);  // conv3 + Add fused
   EXPECT_EQ(ops["QuantizeLinear"], 1);     // the input's; a3's runs in conv3's epilogue (rewrite 9)
+  Graph g = load_onnx(p);
+  lower_qdq(g);
+  EXPECT_EQ(op_histogram(g)["qf.QChannelMin"], 1);  // what a .qfp stores: on uint8, its own op
 }
 
 // Rewrite 9 (at load): the QuantizeLinear after conv3 becomes conv3's second output. The graph lowered
@@ -175,8 +178,9 @@ TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
 }
 
 // A per-channel clip (Min against a [C, 1, 1] bound) before a QuantizeLinear runs on the quantized values
-// as qf.QChannelMin: exact, since Q is monotonic. Each channel's output must stop at its own bound's code,
-// which the tensor reaches (the bounds lie inside the activations' range).
+// as qf.QChannelMin (exact, since Q is monotonic), and at load in the conv's requantization as a per-row upper
+// clamp (rewrite 10): both give the same bytes on every ISA. Each channel's output must stop at its own bound's
+// code, which the tensor reaches (the bounds lie inside the activations' range).
 TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
   std::mt19937 rng(13);
   OnnxBuilder b;
@@ -191,23 +195,32 @@ TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
   b.output(qdq(b, "n", "a", 0.01f, 0, true));
   const std::string p = (std::filesystem::temp_directory_path() / "qforge_rt_channel_clip.onnx").string();
   b.save(p);
-  Model m(p), reference(p, /*lower=*/false);
-  EXPECT_EQ(m.ops()["qf.QChannelMin"], 1);
-  EXPECT_EQ(m.ops()["Min"] + m.ops()["Relu"], 0);
+  Model reference(p, /*lower=*/false);
+  Graph lowered = load_onnx(p);
+  lower_qdq(lowered);
+  EXPECT_EQ(op_histogram(lowered)["qf.QChannelMin"], 1);
   std::vector<int64_t> at_bound(4, 0);
-  for (uint32_t seed = 0; seed < 5; ++seed) {
-    Tensor xin(DType::F32, {2, 3, 6, 6});
-    std::uniform_real_distribution<float> d(-1.f, 1.f);
-    std::mt19937 r(seed);
-    for (int64_t i = 0; i < xin.numel(); ++i) xin.data<float>()[i] = d(r);
-    const Tensor got = m.run({xin})[0], want = reference.run({xin})[0];
-    ASSERT_EQ(got.shape, want.shape);
-    for (int64_t i = 0; i < got.numel(); ++i) {
-      const int64_t ch = (i / 36) % 4;
-      const float v = got.data<float>()[i];
-      EXPECT_LE(v, bound[static_cast<size_t>(ch)] + 1e-6f) << "channel " << ch;
-      EXPECT_LE(std::fabs(v - want.data<float>()[i]), 0.0101f) << i;  // one step where the conv's rounding flipped
-      at_bound[static_cast<size_t>(ch)] += std::fabs(v - bound[static_cast<size_t>(ch)]) < 1e-6f;
+  for (qfrt::Isa isa : qfrt_test::all_isas()) {
+    qfrt_test::IsaScope scope(isa);
+    Model m(p), unfused(lowered, /*lower=*/false);
+    EXPECT_EQ(m.ops()["qf.QChannelMin"] + m.ops()["Min"] + m.ops()["Relu"], 0);
+    EXPECT_EQ(m.ops()["QLinearConv"], 1);
+    for (uint32_t seed = 0; seed < 5; ++seed) {
+      Tensor xin(DType::F32, {2, 3, 6, 6});
+      std::uniform_real_distribution<float> d(-1.f, 1.f);
+      std::mt19937 r(seed);
+      for (int64_t i = 0; i < xin.numel(); ++i) xin.data<float>()[i] = d(r);
+      EXPECT_EQ(m.run({xin})[0].bytes, unfused.run({xin})[0].bytes) << isa_name(isa) << " seed " << seed;
+      if (isa != Isa::Scalar) continue;
+      const Tensor got = m.run({xin})[0], want = reference.run({xin})[0];
+      ASSERT_EQ(got.shape, want.shape);
+      for (int64_t i = 0; i < got.numel(); ++i) {
+        const int64_t ch = (i / 36) % 4;
+        const float v = got.data<float>()[i];
+        EXPECT_LE(v, bound[static_cast<size_t>(ch)] + 1e-6f) << "channel " << ch;
+        EXPECT_LE(std::fabs(v - want.data<float>()[i]), 0.0101f) << i;  // one step where the conv's rounding flipped
+        at_bound[static_cast<size_t>(ch)] += std::fabs(v - bound[static_cast<size_t>(ch)]) < 1e-6f;
+      }
     }
   }
   for (int ch = 0; ch < 3; ++ch) EXPECT_GT(at_bound[static_cast<size_t>(ch)], 0) << "channel " << ch << " never reached its bound";

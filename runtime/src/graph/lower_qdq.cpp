@@ -21,9 +21,12 @@
 //  6. DQ(a) + DQ(b) -> Q becomes qf.QAdd; DQ -> AveragePool / GlobalAveragePool -> Q becomes
 //     qf.QAveragePool.
 //  7. DQ (and qf.CodebookDequantize) of constants is folded into float initializers; dead nodes are removed.
-// At load only (fuse_output_quantize; not stored in a .qfp, so files stay as they were):
+// At load only (fuse_output_quantize, fuse_channel_clip; not stored in a .qfp, so files stay as they were and a
+// runtime that predates a rewrite still reads them right):
 //  9. qf.QConvToFloat -> QuantizeLinear (per tensor) becomes a second output of the conv, written by its float
 //     epilogue from the same floats: one pass instead of a float write and a read back.
+// 10. QLinearConv -> qf.QChannelMin (the conv its only reader) becomes the conv's per-channel upper clamp
+//     (qf_channel_hi): min(requant(v), b[m]) is the requantization clamped at min(hi, b[m]).
 #include "graph/lower_qdq.h"
 
 #include <algorithm>
@@ -565,6 +568,28 @@ struct Rewriter {
     }
   }
 
+  void fuse_channel_clip() {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      Node& c = g.nodes[i];
+      if (c.op != "QLinearConv" || c.outputs.size() != 1 || c.has("qf_channel_hi") || graph_outputs.count(c.outputs[0])) continue;
+      const std::vector<int> readers = consumers(c.outputs[0]);
+      if (readers.size() != 1) continue;
+      const size_t k = static_cast<size_t>(readers[0]);
+      const Node m = g.nodes[k];
+      const Tensor* b = m.inputs.size() == 2 && m.inputs[0] == c.outputs[0] ? g.constant(m.input(1)) : nullptr;
+      const Tensor* w = g.constant(c.input(3));
+      const Tensor* yz = c.input(7).empty() ? nullptr : g.constant(c.input(7));
+      const DType yt = yz ? yz->dtype : DType::U8;
+      if (m.op != "qf.QChannelMin" || !b || !w || b->dtype != yt || b->numel() != w->dim(0) || b->rank() + 1 != w->rank()) continue;
+      Attr hi;
+      hi.kind = Attr::Ints;
+      for (int64_t ch = 0; ch < b->numel(); ++ch) hi.ints.push_back(b->as_int(ch));
+      c.attrs["qf_channel_hi"] = hi;
+      c.outputs = m.outputs;
+      g.nodes.erase(g.nodes.begin() + static_cast<long>(k));  // k > i: a reader comes after its producer
+    }
+  }
+
   void remove_dead() {
     for (bool changed = true; changed;) {
       changed = false;
@@ -588,6 +613,11 @@ struct Rewriter {
 }  // namespace
 
 void fuse_output_quantize(Graph& g) { Rewriter(g).fuse_output_quantize(); }
+void fuse_channel_clip(Graph& g) {
+  Rewriter r(g);
+  r.fuse_channel_clip();
+  r.remove_dead();  // the bounds
+}
 
 void fold_constant_dequantize(Graph& g) {
   Rewriter r(g);

@@ -16,6 +16,9 @@ void fold_constant_dequantize(Graph& g);
 // Rewrite 9 (lower_qdq.cpp; 8 is annotate_widths in runtime/README.md's list), applied at load after both and
 // not stored in a .qfp: a QuantizeLinear reading a qf.QConvToFloat becomes the conv's second output.
 void fuse_output_quantize(Graph& g);
+// Rewrite 10, at load likewise: a qf.QChannelMin reading a QLinearConv (its only reader) becomes the conv's
+// per-channel upper clamp (attribute qf_channel_hi, one code per output channel), so the bound costs no pass.
+void fuse_channel_clip(Graph& g);
 
 // Data ops that quantization commutes with (it is monotonic and per-tensor): Q can move above them and
 // DQ below them, so they run on the integers.

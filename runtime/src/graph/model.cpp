@@ -33,6 +33,9 @@ Model::Model(Graph g, bool lower) : g_(std::move(g)) {
     // QFORGE_RT_FUSE_Q=0 keeps QuantizeLinear after a float-output conv as its own pass (A/B checks).
     static const bool fuse_q_off = env_is_zero("QFORGE_RT_FUSE_Q");
     if (lower && !fuse_q_off) fuse_output_quantize(g_);
+    // QFORGE_RT_FUSE_CLIP=0 keeps a per-channel clip (qf.QChannelMin) as its own pass (A/B checks).
+    static const bool fuse_clip_off = env_is_zero("QFORGE_RT_FUSE_CLIP");
+    if (lower && !fuse_clip_off) fuse_channel_clip(g_);
     compile();
   } catch (const Error& e) {
     const std::string msg = e.what();

@@ -206,6 +206,12 @@ class QConvOp : public Op {
         qo.kind = Epilogue::Quantized;
         qo.scale = yq.scale, qo.zp = yq.zp, qo.is_signed = yq.dtype == DType::S8;
         output_clamp(n_, yq.dtype, qo.lo, qo.hi);
+        if (n_.has("qf_channel_hi")) {  // a fused qf.QChannelMin (lower_qdq.cpp, rewrite 10)
+          const std::vector<int64_t> ch = n_.ints("qf_channel_hi", {});
+          if (static_cast<int64_t>(ch.size()) != M)
+            fail(n_.label() + ": qf_channel_hi holds " + std::to_string(ch.size()) + " values for " + std::to_string(M) + " channels");
+          for (int64_t v : ch) qo.row_hi.push_back(static_cast<int32_t>(std::max<int64_t>(qo.lo, std::min<int64_t>(qo.hi, v))));
+        }
         read_bias(n_, opt(in, 8), M, bi, bf);
       } else {
         qo.kind = Epilogue::Float;

@@ -44,17 +44,18 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
       case Epilogue::Quantized: {
         const FixedMultiplier fm = e.mult[m];
         const int64_t bf = e.bias_fixed ? e.bias_fixed[m] : 0;
+        const int32_t hi = e.row_hi ? e.row_hi[m] : e.hi;
         if (isa == Isa::Avx512Vnni && cs == 1 && !wzp &&
-            requant_row_avx512(c, N, off, fm, bf, e.zp, e.lo, e.hi, e.out_signed, static_cast<uint8_t*>(out) + m * rs))
+            requant_row_avx512(c, N, off, fm, bf, e.zp, e.lo, hi, e.out_signed, static_cast<uint8_t*>(out) + m * rs))
           break;
         if (e.out_signed) {
           int8_t* o = static_cast<int8_t*>(out) + m * rs;
           for (int64_t n = 0; n < N; ++n)
-            o[n * cs] = static_cast<int8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi, bf));
+            o[n * cs] = static_cast<int8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, hi, bf));
         } else {
           uint8_t* o = static_cast<uint8_t*>(out) + m * rs;
           for (int64_t n = 0; n < N; ++n)
-            o[n * cs] = static_cast<uint8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, e.hi, bf));
+            o[n * cs] = static_cast<uint8_t>(requantize(c[n] + off - (wzp ? wzp * e.colsum[n] : 0), fm, e.zp, e.lo, hi, bf));
         }
         break;
       }
@@ -91,7 +92,8 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
       return;
     }
     if (e.kind == Epilogue::Quantized &&
-        requant_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.mult, e.bias_fixed, e.zp, e.lo, e.hi, static_cast<uint8_t*>(out), rs))
+        requant_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.mult, e.bias_fixed, e.zp, e.lo, e.hi, e.row_hi,
+                            static_cast<uint8_t*>(out), rs))
       return;
   }
   const size_t esz = e.kind == Epilogue::Quantized ? 1 : 4;

@@ -92,11 +92,11 @@ QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, Fixe
 
 QF_AVX512 bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
                                    const int32_t* off, const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo,
-                                   int32_t hi, uint8_t* out, int64_t rs) {
+                                   int32_t hi, const int32_t* row_hi, uint8_t* out, int64_t rs) {
   for (int64_t m = 0; m < M; ++m)
     if (fm[m].shift < 1 || fm[m].shift > 62) return false;
   for (int64_t m = 0; m < M; ++m) {
-    const RequantRow q = requant_consts(off[m], fm[m], bias ? bias[m] : 0, zp, lo, hi);
+    const RequantRow q = requant_consts(off[m], fm[m], bias ? bias[m] : 0, zp, lo, row_hi ? row_hi[m] : hi);
     for (int64_t k = 0; k < nseg; ++k) requant_span(q, C + m * ldc + seg[k].c, seg[k].n, out + m * rs + seg[k].o);
   }
   return true;

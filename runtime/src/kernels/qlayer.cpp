@@ -84,6 +84,7 @@ Epilogue QLayer::epilogue(int64_t m0) const {
   e.zp = out.zp;
   e.lo = out.lo;
   e.hi = out.hi;
+  e.row_hi = out.row_hi.empty() ? nullptr : out.row_hi.data() + m0;
   e.out_signed = out.is_signed;
   e.relu = out.relu;
   if (out.kind == Epilogue::Float) {

@@ -30,6 +30,7 @@ struct QOutput {
   Epilogue::Kind kind = Epilogue::Int32;
   double scale = 1;                         // Quantized
   int32_t zp = 0, lo = 0, hi = 255;         // Quantized, in the output type's range
+  std::vector<int32_t> row_hi;              // Quantized: a per-channel upper clamp (each <= hi), or empty
   bool is_signed = false;                   // Quantized: int8 output
   bool relu = false;                        // Float: ReLU after the (optional) residual
   // Float: a second, quantized output (a fused QuantizeLinear; Epilogue::qout): scale, zero point, clamp.
