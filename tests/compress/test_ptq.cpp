@@ -133,20 +133,27 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
 // bias far below the outputs' range), the reconstruction error is zero whatever the rounding, so only the
 // regularizer acts and the learned rounding is nearest rounding exactly (ties included: each channel's
 // negative extreme lies half-way between two codes). Fit to the pre-activation output instead, the
-// rounding moves.
-TEST(Ptq, AdaRoundLossSeesTheFollowingRelu) {
+// rounding moves. Likewise for a per-channel clip (Min) after the ReLU, which the loss must hold too.
+namespace {
+// conv1 -> bn1 -> relu1 -> conv2 -> bn2 -> relu2 [-> Min(0 per channel)] -> gap -> fc, whose conv2 outputs all
+// end up zero: by a bias of -1000 before relu2, or by a per-channel clip at 0 after it (what CLE leaves for a
+// ReLU6). With the whole activation in AdaRound's loss the loss is 0 whatever the rounding, so the learned
+// 3-bit codes of conv2 must equal nearest rounding's; returns how many differ.
+int64_t adaround_codes_differing(bool clip_at_zero) {
   quant::register_quantization();
   ir::GraphBuilder b("relu_after");
   std::string x = b.input("x", {2, 1, 12, 12});
   std::string h = b.relu(b.batchnorm(b.conv(x, 1, 16, 3, 1, 1, 1, false, "conv1"), 16, "bn1"), "relu1");
   h = b.relu(b.batchnorm(b.conv(h, 16, 16, 3, 1, 1, 1, false, "conv2"), 16, "bn2"), "relu2");
+  if (clip_at_zero) h = b.node("Min", {h, b.add_initializer("clip2.max", ir::Tensor::floats({16, 1, 1}, std::vector<float>(16, 0.f)))}, {}, 1, "clip2")[0];
   b.output(b.gemm(b.flatten(b.global_avgpool(h, "gap"), "flat"), 16, 5, true, "fc"), "logits");
   ir::Graph g = b.finish();
   torch::manual_seed(3);
   for (auto& [name, t] : g.initializers) {
+    if (name == "clip2.max") continue;
     at::Tensor a = exec::to_aten(t);
     if (name.find("running_var") != std::string::npos || name.rfind("bn1.weight", 0) == 0 || name.rfind("bn2.weight", 0) == 0) a = torch::rand(a.sizes()) + 0.5;
-    else if (name.rfind("bn2.bias", 0) == 0) a = at::full(a.sizes(), -1000.f);
+    else if (name.rfind("bn2.bias", 0) == 0) a = clip_at_zero ? torch::randn(a.sizes()) * 0.2 : at::full(a.sizes(), -1000.f);
     else if (name.find("running_mean") != std::string::npos || name.rfind("bn1.bias", 0) == 0) a = torch::randn(a.sizes()) * 0.2;
     else a = torch::randn(a.sizes()) * 0.4;
     t = exec::to_ir(a.contiguous());
@@ -170,8 +177,12 @@ TEST(Ptq, AdaRoundLossSeesTheFollowingRelu) {
     return at::Tensor();
   };
   const at::Tensor learned = conv2_codes(true), nearest = conv2_codes(false);
-  EXPECT_EQ((learned != nearest).sum().item<int64_t>(), 0);
+  return (learned != nearest).sum().item<int64_t>();
 }
+}  // namespace
+
+TEST(Ptq, AdaRoundLossSeesTheFollowingRelu) { EXPECT_EQ(adaround_codes_differing(false), 0); }
+TEST(Ptq, AdaRoundLossSeesAPerChannelClipAfterTheRelu) { EXPECT_EQ(adaround_codes_differing(true), 0); }
 
 // AdaRound's second view of the network: a CalibrationScope with quantize = true leaves the quantized
 // network's output as it is and hands the observer each quantizer's output (on its grid), where the
