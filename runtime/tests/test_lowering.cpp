@@ -181,7 +181,9 @@ TEST(Lowering, IntegerPathMatchesFloatOpsUpToRoundingFlips) {
 // as qf.QChannelMin (exact, since Q is monotonic), and at load in the conv's requantization as a per-row upper
 // clamp (rewrite 10): both give the same bytes on every ISA. Each channel's output must stop at its own bound's
 // code, which the tensor reaches (the bounds lie inside the activations' range).
-TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
+namespace {
+// conv -> Relu -> Min(bound [4, 1, 1]) -> Q (uint8, or int8 with zero point 0).
+void check_channel_clip(const std::vector<float>& bound, bool is_unsigned, bool fuses, const std::string& file) {
   std::mt19937 rng(13);
   OnnxBuilder b;
   b.input("x", {2, 3, 6, 6});
@@ -189,11 +191,10 @@ TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
   auto* c = b.node("Conv", {x, qweight(b, "c", {4, 3, 3, 3}, rng, 0.004f, 0.01f)}, {"c"}, "conv");
   OnnxBuilder::attr(c, "pads", std::vector<int64_t>{1, 1, 1, 1});
   b.node("Relu", {"c"}, {"r"}, "relu");
-  const std::vector<float> bound = {0.05f, 0.2f, 0.5f, 4.f};
   b.floats("bound", {4, 1, 1}, bound);
   b.node("Min", {"r", "bound"}, {"n"}, "clip");
-  b.output(qdq(b, "n", "a", 0.01f, 0, true));
-  const std::string p = (std::filesystem::temp_directory_path() / "qforge_rt_channel_clip.onnx").string();
+  b.output(qdq(b, "n", "a", 0.01f, 0, is_unsigned));
+  const std::string p = (std::filesystem::temp_directory_path() / file).string();
   b.save(p);
   Model reference(p, /*lower=*/false);
   Graph lowered = load_onnx(p);
@@ -203,7 +204,8 @@ TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
   for (qfrt::Isa isa : qfrt_test::all_isas()) {
     qfrt_test::IsaScope scope(isa);
     Model m(p), unfused(lowered, /*lower=*/false);
-    EXPECT_EQ(m.ops()["qf.QChannelMin"] + m.ops()["Min"] + m.ops()["Relu"], 0);
+    EXPECT_EQ(m.ops()["qf.QChannelMin"], fuses ? 0 : 1);
+    EXPECT_EQ(m.ops()["Min"] + m.ops()["Relu"], 0);
     EXPECT_EQ(m.ops()["QLinearConv"], 1);
     for (uint32_t seed = 0; seed < 5; ++seed) {
       Tensor xin(DType::F32, {2, 3, 6, 6});
@@ -216,14 +218,24 @@ TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
       ASSERT_EQ(got.shape, want.shape);
       for (int64_t i = 0; i < got.numel(); ++i) {
         const int64_t ch = (i / 36) % 4;
-        const float v = got.data<float>()[i];
-        EXPECT_LE(v, bound[static_cast<size_t>(ch)] + 1e-6f) << "channel " << ch;
+        const float v = got.data<float>()[i], hi = std::max(bound[static_cast<size_t>(ch)], is_unsigned ? 0.f : -1.28f);
+        EXPECT_LE(v, hi + 1e-6f) << "channel " << ch;
         EXPECT_LE(std::fabs(v - want.data<float>()[i]), 0.0101f) << i;  // one step where the conv's rounding flipped
-        at_bound[static_cast<size_t>(ch)] += std::fabs(v - bound[static_cast<size_t>(ch)]) < 1e-6f;
+        at_bound[static_cast<size_t>(ch)] += std::fabs(v - hi) < 1e-6f;
       }
     }
   }
   for (int ch = 0; ch < 3; ++ch) EXPECT_GT(at_bound[static_cast<size_t>(ch)], 0) << "channel " << ch << " never reached its bound";
+}
+}  // namespace
+
+TEST(Lowering, PerChannelClipRunsOnQuantizedValues) {
+  check_channel_clip({0.05f, 0.2f, 0.5f, 4.f}, true, true, "qforge_rt_channel_clip.onnx");
+}
+// A bound below zero, with an int8 output: its code (-5) lies below the Relu's clamp (0), so the
+// requantization cannot take it as an upper clamp; the op stays, and channel 0 is -0.05 throughout.
+TEST(Lowering, PerChannelClipBelowTheReluStaysItsOwnOp) {
+  check_channel_clip({-0.05f, 0.2f, 0.5f, 4.f}, false, false, "qforge_rt_channel_clip_neg.onnx");
 }
 
 // A ResNet stem: conv (float output) -> Relu [-> MaxPool], whose float output feeds both a quantized

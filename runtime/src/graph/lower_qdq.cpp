@@ -581,9 +581,13 @@ struct Rewriter {
       const Tensor* yz = c.input(7).empty() ? nullptr : g.constant(c.input(7));
       const DType yt = yz ? yz->dtype : DType::U8;
       if (m.op != "qf.QChannelMin" || !b || !w || b->dtype != yt || b->numel() != w->dim(0) || b->rank() + 1 != w->rank()) continue;
+      // A bound below the conv's lower clamp (a negative bound after a fused Relu) would need the clamp's
+      // order reversed: left as its own op.
+      const int64_t lo = c.i("qf_lo", yt == DType::S8 ? -128 : 0);
       Attr hi;
       hi.kind = Attr::Ints;
       for (int64_t ch = 0; ch < b->numel(); ++ch) hi.ints.push_back(b->as_int(ch));
+      if (*std::min_element(hi.ints.begin(), hi.ints.end()) < lo) continue;
       c.attrs["qf_channel_hi"] = hi;
       c.outputs = m.outputs;
       g.nodes.erase(g.nodes.begin() + static_cast<long>(k));  // k > i: a reader comes after its producer

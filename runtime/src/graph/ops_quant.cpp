@@ -210,7 +210,10 @@ class QConvOp : public Op {
           const std::vector<int64_t> ch = n_.ints("qf_channel_hi", {});
           if (static_cast<int64_t>(ch.size()) != M)
             fail(n_.label() + ": qf_channel_hi holds " + std::to_string(ch.size()) + " values for " + std::to_string(M) + " channels");
-          for (int64_t v : ch) qo.row_hi.push_back(static_cast<int32_t>(std::max<int64_t>(qo.lo, std::min<int64_t>(qo.hi, v))));
+          for (int64_t v : ch) {
+            if (v < qo.lo) fail(n_.label() + ": qf_channel_hi " + std::to_string(v) + " lies below the output clamp " + std::to_string(qo.lo));
+            qo.row_hi.push_back(static_cast<int32_t>(std::min<int64_t>(qo.hi, v)));
+          }
         }
         read_bias(n_, opt(in, 8), M, bi, bf);
       } else {
