@@ -117,6 +117,7 @@ Command add_ptq(CLI::App& app) {
     if (given("--no-fold-bn")) o.fold_batchnorm = !a->no_fold_bn;
     if (given("--cle")) o.cle = a->cle;
     if (given("--cle-relu6")) o.cle_options.relu6 = compress::relu6_handling_from_name(a->cle_relu6);
+    if (c->count("--cle-relu6") && !o.cle) throw std::runtime_error("--cle-relu6 " + a->cle_relu6 + ": only applies with --cle");
     if (given("--bias-correction")) o.bias_correction = a->bias_correction;
     if (given("--adaround")) o.adaround = a->adaround;
     if (given("--adaround-iterations")) o.adaround_options.iterations = a->adaround_iterations;

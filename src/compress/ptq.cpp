@@ -101,6 +101,7 @@ PtqOptions parse_ptq_section(const YAML::Node& node, const std::string& key, int
   get("fold_batchnorm", o.fold_batchnorm);
   get("cle", o.cle);
   if (node["cle_relu6"]) {
+    if (!o.cle) throw std::runtime_error(key + ".cle_relu6: only applies with cle: true");
     std::string name;
     get("cle_relu6", name);
     try {

@@ -277,10 +277,16 @@ TEST(Ptq, CleRelu6HandlingIsReadAndChecked) {
   EXPECT_EQ(compress::parse_ptq_section(YAML::Load("{cle: true, cle_relu6: relu}"), "ptq", nullptr, nullptr).cle_options.relu6,
             compress::Relu6Handling::Relu);
   try {
-    compress::parse_ptq_section(YAML::Load("{cle_relu6: relu7}"), "ptq", nullptr, nullptr);
+    compress::parse_ptq_section(YAML::Load("{cle: true, cle_relu6: relu7}"), "ptq", nullptr, nullptr);
     ADD_FAILURE() << "relu7 was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("ptq.cle_relu6: unknown ReLU6 handling 'relu7' (clip | relu | keep)"));
+  }
+  try {
+    compress::parse_ptq_section(YAML::Load("{cle_relu6: relu}"), "ptq", nullptr, nullptr);
+    ADD_FAILURE() << "cle_relu6 without cle was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("ptq.cle_relu6: only applies with cle: true"));
   }
 }
 
