@@ -22,19 +22,30 @@ const ir::Node* quantizer_of(const ir::Graph& g, const std::string& value, quant
   return p && p->op == quant::kFakeQuantOp && quant::role_of(*p) == role ? p : nullptr;
 }
 
+// Thrown by layer_inputs' observer once it has the layer's input: the rest of the network need not run.
+struct LayerInputSeen {};
+
 // Every input the layer's activation quantizer sees over the calibration set: its float input (quantized =
 // false: every quantizer passes through) or its output when every quantizer quantizes (quantized = true).
+// Each forward stops at that quantizer (a no-throw type, not a std::exception, so nothing on the way wraps it).
 at::Tensor layer_inputs(exec::GraphModule& m, data::DataLoader& loader, const std::string& quantizer, bool quantized) {
   at::NoGradGuard g;
   std::vector<at::Tensor> xs;
   quant::CalibrationScope scope(
       [&](const ir::Node& n, const at::Tensor& x) {
-        if (n.name == quantizer) xs.push_back(x.detach().clone());
+        if (n.name != quantizer) return;
+        xs.push_back(x.detach().clone());
+        throw LayerInputSeen{};
       },
       quantized);
   loader.start_epoch(0);
   data::Batch b;
-  while (loader.next(b)) m.forward(b.images);
+  while (loader.next(b)) {
+    try {
+      m.forward(b.images);
+    } catch (const LayerInputSeen&) {
+    }
+  }
   loader.start_epoch(0);
   return at::cat(xs);
 }
