@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "model_arg.h"
@@ -136,6 +137,8 @@ Command add_ptq(CLI::App& app) {
                                std::to_string(d.train.size()) + " images");
     data::DataLoader calib_loader(d.train, train::loader_options(r.data, r.model, batch_size, false, 0));
     const int64_t float_bytes = quant::deployed_size_bytes(m.graph);
+    // AdaRound's progress beside the output: a killed run, started again with the same arguments, resumes.
+    if (o.adaround) o.adaround_options.progress_path = a->out + ".adaround";
     compress::PtqResult res = compress::run_ptq(m.graph, calib_loader, o);
 
     nlohmann::json out = res.to_json();
@@ -176,6 +179,10 @@ Command add_ptq(CLI::App& app) {
     meta.recipe_yaml = recipe::to_yaml(saved);
     if (out.contains("quantized")) meta.metrics = out["quantized"], meta.best_top1 = out["quantized"]["top1"].get<double>();
     train::save_checkpoint(a->out, quantized, nullptr, meta);
+    if (o.adaround) {
+      std::error_code ec;
+      std::filesystem::remove(o.adaround_options.progress_path, ec);  // the output holds it all now
+    }
 
     if (a->json) {
       std::printf("%s\n", out.dump().c_str());

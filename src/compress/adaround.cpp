@@ -1,10 +1,16 @@
 #include "qforge/compress/adaround.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adam.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 #include "../quant/grid.h"
@@ -51,6 +57,89 @@ at::Tensor layer_inputs(exec::GraphModule& m, data::DataLoader& loader, const st
 }
 
 at::Tensor rectified_sigmoid(const at::Tensor& v) { return (at::sigmoid(v) * (kZeta - kGamma) + kGamma).clamp(0, 1); }
+
+// What must match for a progress file to continue this run: the layers, their grids (the calibrated scales,
+// stored beside it) and every option that changes the result.
+std::string run_fingerprint(const std::vector<const ir::Node*>& layers, const AdaRoundOptions& o, int64_t calibration_batches) {
+  std::ostringstream f;
+  f.precision(17);
+  f << "adaround-progress-1 iterations=" << o.iterations << " batch=" << o.batch_size << " lr=" << o.lr << " reg=" << o.reg
+    << " warmup=" << o.warmup << " beta=" << o.beta_start << "," << o.beta_end << " seed=" << o.seed << " batches=" << calibration_batches
+    << " layers=";
+  for (const ir::Node* n : layers) f << n->name << ",";
+  return f.str();
+}
+
+at::Tensor rng_state() {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+void set_rng_state(const at::Tensor& s) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(s);
+}
+
+// Writes the first rounded.size() layers' weights, every layer's weight scale and the generator's state to
+// path (through path.tmp and a rename, so a kill never leaves half a file).
+void save_progress(const std::string& path, const std::string& fingerprint, const std::vector<at::Tensor>& scales,
+                   const std::vector<at::Tensor>& rounded) {
+  torch::serialize::OutputArchive a;
+  a.write("fingerprint", c10::IValue(fingerprint));
+  a.write("done", at::tensor(static_cast<int64_t>(rounded.size())), true);
+  for (size_t k = 0; k < scales.size(); ++k) a.write("scale/" + std::to_string(k), scales[k], true);
+  for (size_t k = 0; k < rounded.size(); ++k) a.write("w/" + std::to_string(k), rounded[k], true);
+  a.write("rng", rng_state(), true);
+  const std::string tmp = path + ".tmp";
+  try {
+    a.save_to(tmp);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": cannot write the AdaRound progress file: " + e.what_without_backtrace());
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+// The rounded weights a progress file at path holds for this run (restoring the generator's state), or none
+// when there is no file or it belongs to another run (reported).
+std::vector<at::Tensor> load_progress(const std::string& path, const std::string& fingerprint, const std::vector<at::Tensor>& scales,
+                                      const std::vector<at::Tensor>& weights, bool quiet) {
+  if (path.empty() || !std::filesystem::exists(path)) return {};
+  auto ignored = [&](const std::string& why) {
+    std::fprintf(stderr, "adaround: ignoring %s: %s; starting over\n", path.c_str(), why.c_str());
+    return std::vector<at::Tensor>{};
+  };
+  try {
+    torch::serialize::InputArchive a;
+    a.load_from(path);
+    c10::IValue f;
+    a.read("fingerprint", f);
+    if (!f.isString() || f.toStringRef() != fingerprint) return ignored("it is the progress of another run (model, calibration or options differ)");
+    at::Tensor done_t, rng;
+    a.read("done", done_t);
+    const int64_t done = done_t.item<int64_t>();
+    if (done < 0 || done > static_cast<int64_t>(weights.size())) return ignored("its layer count is out of range");
+    for (size_t k = 0; k < scales.size(); ++k) {
+      at::Tensor s;
+      a.read("scale/" + std::to_string(k), s);
+      if (!s.sizes().equals(scales[k].sizes()) || !at::equal(s, scales[k])) return ignored("the weight grids differ from this run's");
+    }
+    std::vector<at::Tensor> rounded;
+    for (int64_t k = 0; k < done; ++k) {
+      at::Tensor w;
+      a.read("w/" + std::to_string(k), w);
+      if (!w.sizes().equals(weights[static_cast<size_t>(k)].sizes()) || w.scalar_type() != weights[static_cast<size_t>(k)].scalar_type())
+        return ignored("layer " + std::to_string(k) + "'s weights do not match");
+      rounded.push_back(w);
+    }
+    a.read("rng", rng);
+    set_rng_state(rng);
+    if (!quiet) std::fprintf(stderr, "adaround: resuming from %s after %lld of %zu layers\n", path.c_str(), static_cast<long long>(done), weights.size());
+    return rounded;
+  } catch (const c10::Error& e) {
+    return ignored(std::string("not a readable progress file (") + e.what_without_backtrace() + ")");
+  }
+}
 }  // namespace
 
 int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRoundOptions& o) {
@@ -74,8 +163,19 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
     at::NoGradGuard ng;
     for (size_t k = 0; k < from.size(); ++k) weights[k].copy_(from[k]);
   };
-  int done = 0;
-  for (const ir::Node* n : layers) {
+  // Each layer's weight and input grids (their scales): the weights' come from the model, the inputs' from the
+  // calibration data, so together they tell this run's model and calibration from another's.
+  std::vector<at::Tensor> scales;
+  for (const ir::Node* n : layers)
+    for (const ir::Node* q : {quantizer_of(g, n->inputs[1], quant::Role::Weight), quantizer_of(g, n->inputs[0], quant::Role::Activation)})
+      scales.push_back(m.state().at(q->inputs.at(1)).detach().clone());
+  const std::string fingerprint = run_fingerprint(layers, o, calibration.num_batches());
+  rounded_w = load_progress(o.progress_path, fingerprint, scales, weights, o.quiet);
+  set_weights(rounded_w);
+  int done = static_cast<int>(rounded_w.size()), this_call = 0;
+  for (size_t li = rounded_w.size(); li < layers.size(); ++li) {
+    if (o.max_layers >= 0 && this_call >= o.max_layers) break;
+    const ir::Node* n = layers[li];
     const ir::Node* wq = quantizer_of(g, n->inputs[1], quant::Role::Weight);
     const ir::Node* aq = quantizer_of(g, n->inputs[0], quant::Role::Activation);
     const quant::QuantizerConfig c = quant::config_from_node(*wq);
@@ -178,7 +278,8 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       w.copy_(rounded);
     }
     rounded_w.push_back(rounded);
-    ++done;
+    ++done, ++this_call;
+    if (!o.progress_path.empty()) save_progress(o.progress_path, fingerprint, scales, rounded_w);
     if (!o.quiet)
       std::fprintf(stderr, "adaround: %s (%d/%zu): output MSE with nearest rounding %.3g, learned rounding %.3g\n", n->name.c_str(),
                    done, layers.size(), nearest, error_with(rounded));

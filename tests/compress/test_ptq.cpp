@@ -3,6 +3,9 @@
 // computes what the FakeQuant graph computes, and bad inputs are refused with a clear message.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <torch/torch.h>
 
 #include "qforge/compress/ptq.h"
@@ -127,6 +130,46 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
       EXPECT_EQ(a.sizes(), b.sizes()) << name;
     }
   EXPECT_GT(rel_err(run(learned, x), run(nearest, x)), 0.0);  // it changed something
+}
+
+// A killed AdaRound run resumes: stopped after 1 of 3 layers (max_layers), a second call with the same progress file
+// rounds the rest and ends with the weights of an uninterrupted run, bit for bit; a progress file from a run
+// with other options is ignored (the result is that run's own).
+TEST(Ptq, AdaRoundResumesFromItsProgressFile) {
+  quant::register_quantization();
+  const ir::Graph g = small_resnet();
+  const data::Dataset calib = random_images(128, 9);
+  const std::string progress = (std::filesystem::temp_directory_path() / ("qf_adaround_" + std::to_string(::getpid()))).string();
+  std::filesystem::remove(progress);
+  auto ptq = [&](int max_layers, int iterations, bool with_progress) {
+    data::DataLoader loader(calib, plain(64));
+    compress::PtqOptions o = quiet_options();
+    o.weight_bits = 3;
+    o.first_last_bits = 0;
+    o.per_channel = true;
+    o.adaround = true;
+    o.adaround_options.iterations = iterations;
+    o.adaround_options.lr = 0.05;  // large steps: the rounding then depends on which batches were drawn (the generator's state)
+    o.adaround_options.max_layers = max_layers;
+    if (with_progress) o.adaround_options.progress_path = progress;
+    return compress::run_ptq(g, loader, o).graph;
+  };
+  auto same_weights = [](const ir::Graph& a, const ir::Graph& b) {
+    for (const auto& [name, t] : a.initializers)
+      if (!at::equal(exec::to_aten(t), exec::to_aten(b.initializers.at(name)))) return false;
+    return true;
+  };
+  const ir::Graph whole = ptq(-1, 30, false);
+  const ir::Graph first_one = ptq(1, 30, true);
+  EXPECT_TRUE(std::filesystem::exists(progress));
+  EXPECT_FALSE(same_weights(first_one, whole));  // the rest still rounded to nearest
+  const ir::Graph resumed = ptq(-1, 30, true);
+  EXPECT_TRUE(same_weights(resumed, whole));
+  // Options changed: the file (now holding every layer of the 30-iteration run) is not used.
+  const ir::Graph other = ptq(-1, 20, true), other_fresh = ptq(-1, 20, false);
+  EXPECT_TRUE(same_weights(other, other_fresh));
+  EXPECT_FALSE(same_weights(other, whole));
+  std::filesystem::remove(progress);
 }
 
 // The activation after a layer is inside AdaRound's loss: when the ReLU after conv2 zeroes every output (a

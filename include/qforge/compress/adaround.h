@@ -10,8 +10,15 @@
 // f_a(W~ x^) takes x^ from the quantized one (earlier layers already rounded, activations quantized), and
 // f_a is the ReLU or ReLU6 (Clip) that follows the layer, if one does. Measured on the 30-epoch ResNet-20
 // (docs/RESULTS.md): W3A8 -1.70 -> -0.13 points against the layer-wise form with float inputs and no ReLU.
+//
+// A long run can be resumed: with progress_path set, the rounded weights of the layers done so far (and the
+// random generator's state) are written there after each layer, atomically; a later call with the same
+// model, calibration and options restores them and goes on with the next layer, giving the weights an
+// uninterrupted run gives. A progress file from another run (other layers, weight grids or options) is
+// reported and ignored.
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace qforge::exec {
 class GraphModule;
@@ -31,10 +38,12 @@ struct AdaRoundOptions {
   double beta_start = 20, beta_end = 2;
   uint64_t seed = 0;
   bool quiet = false;
+  std::string progress_path;  // "" = no progress file (see above)
+  int max_layers = -1;        // round at most this many more layers in this call (-1: all); tests stop a run with it
 };
 
 // Needs calibrated weight quantizers (ranges fixed) and activation quantizers on the layer inputs.
-// Returns how many layers it rounded.
+// Returns how many layers are rounded (resumed ones included).
 int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRoundOptions& o);
 
 }  // namespace qforge::compress
