@@ -104,6 +104,21 @@ TEST(Ptq, NarrowWeightsLoseMoreAndMseAndBiasCorrectionHelp) {
   EXPECT_LT(shift_corrected, shift);
 }
 
+namespace {
+// The AdaRound tests' PTQ: 3-bit per-channel weights on every layer (first and last too), 8-bit activations,
+// AdaRound on when `learned`, `iterations` steps a layer.
+compress::PtqOptions w3_options(bool learned, int iterations) {
+  compress::PtqOptions o = quiet_options();
+  o.weight_bits = 3;
+  o.activation_bits = 8;
+  o.first_last_bits = 0;
+  o.per_channel = true;
+  o.adaround = learned;
+  o.adaround_options.iterations = iterations;
+  return o;
+}
+}  // namespace
+
 TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
   quant::register_quantization();
   const ir::Graph g = small_resnet();
@@ -112,14 +127,7 @@ TEST(Ptq, AdaRoundBeatsNearestRoundingAtThreeBits) {
   const at::Tensor ref = run(g, x);
   auto ptq = [&](bool learned) {
     data::DataLoader loader(calib, plain(64));
-    compress::PtqOptions o = quiet_options();
-    o.weight_bits = 3;
-    o.activation_bits = 8;
-    o.first_last_bits = 0;
-    o.per_channel = true;
-    o.adaround = learned;
-    o.adaround_options.iterations = 300;
-    return compress::run_ptq(g, loader, o).graph;
+    return compress::run_ptq(g, loader, w3_options(learned, 300)).graph;
   };
   const ir::Graph nearest = ptq(false), learned = ptq(true);
   EXPECT_LT(rel_err(run(learned, x), ref), rel_err(run(nearest, x), ref));
@@ -143,12 +151,7 @@ TEST(Ptq, AdaRoundResumesFromItsProgressFile) {
   std::filesystem::remove(progress);
   auto ptq = [&](int max_layers, int iterations, bool with_progress) {
     data::DataLoader loader(calib, plain(64));
-    compress::PtqOptions o = quiet_options();
-    o.weight_bits = 3;
-    o.first_last_bits = 0;
-    o.per_channel = true;
-    o.adaround = true;
-    o.adaround_options.iterations = iterations;
+    compress::PtqOptions o = w3_options(true, iterations);
     o.adaround_options.lr = 0.05;  // large steps: the rounding then depends on which batches were drawn (the generator's state)
     o.adaround_options.max_layers = max_layers;
     if (with_progress) o.adaround_options.progress_path = progress;
@@ -204,13 +207,7 @@ int64_t adaround_codes_differing(bool clip_at_zero) {
   const data::Dataset calib = random_images(128, 9);
   auto conv2_codes = [&](bool learned) {
     data::DataLoader loader(calib, plain(64));
-    compress::PtqOptions o = quiet_options();
-    o.weight_bits = 3;
-    o.first_last_bits = 0;
-    o.per_channel = true;
-    o.adaround = learned;
-    o.adaround_options.iterations = 300;
-    const ir::Graph q = compress::run_ptq(g, loader, o).graph;
+    const ir::Graph q = compress::run_ptq(g, loader, w3_options(learned, 300)).graph;
     for (const auto& n : q.nodes)
       if (n.name == "conv2.wq") {  // the integer codes: AdaRound writes on-grid weights, PTQ alone leaves float ones
         const at::Tensor w = exec::to_aten(q.initializers.at(n.inputs[0])), s = exec::to_aten(q.initializers.at(n.inputs[1]));
