@@ -8,14 +8,15 @@
 // quantizer reproduces them exactly. The reconstruction is the paper's asymmetric form with the activation
 // function (its eq. 25): the target f_a(W x) takes x and W from the float network, the learned side
 // f_a(W~ x^) takes x^ from the quantized one (earlier layers already rounded, activations quantized), and
-// f_a is the ReLU or ReLU6 (Clip) that follows the layer, if one does. Measured on the 30-epoch ResNet-20
+// f_a is the activation that follows the layer, if one does: ReLU or ReLU6 (Clip), and the per-channel clip (Min)
+// that cross-layer equalization leaves after a ReLU. Measured on the 30-epoch ResNet-20
 // (docs/RESULTS.md): W3A8 -1.70 -> -0.13 points against the layer-wise form with float inputs and no ReLU.
 //
 // A long run can be resumed: with progress_path set, the rounded weights of the layers done so far (and the
 // random generator's state) are written there after each layer, atomically; a later call with the same
 // model, calibration and options restores them and goes on with the next layer, giving the weights an
-// uninterrupted run gives. A progress file from another run (other layers, weight grids or options) is
-// reported and ignored.
+// uninterrupted run gives. A progress file from another run (other layers, other weight or input grids, other
+// options) is reported and ignored.
 #pragma once
 #include <cstdint>
 #include <string>
