@@ -17,6 +17,7 @@
 #include "qforge/data/loader.h"
 #include "qforge/exec/graph_module.h"
 #include "qforge/quant/fake_quant_node.h"
+#include "qforge/train/checkpoint.h"
 
 namespace qforge::compress {
 
@@ -91,19 +92,7 @@ void save_progress(const std::string& path, const std::string& fingerprint, cons
   for (size_t k = 0; k < scales.size(); ++k) a.write("scale/" + std::to_string(k), scales[k], true);
   for (size_t k = 0; k < rounded.size(); ++k) a.write("w/" + std::to_string(k), rounded[k], true);
   a.write("rng", rng_state(), true);
-  // As train::save_checkpoint does for the output beside it: the directory is created, a failure leaves no .tmp.
-  const std::string tmp = path + ".tmp";
-  try {
-    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    if (!dir.empty()) std::filesystem::create_directories(dir);
-    a.save_to(tmp);
-    std::filesystem::rename(tmp, path);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    const auto* c10e = dynamic_cast<const c10::Error*>(&e);  // its what() carries a backtrace
-    throw std::runtime_error(path + ": cannot write the AdaRound progress file: " + (c10e ? c10e->what_without_backtrace() : e.what()));
-  }
+  train::save_archive_atomically(a, path, "the AdaRound progress file");
 }
 
 // The rounded weights a progress file at path holds for this run (restoring the generator's state), or none

@@ -23,6 +23,21 @@ std::string read_string(torch::serialize::InputArchive& a, const std::string& ke
 }
 }  // namespace
 
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what) {
+  const std::string tmp = path + ".tmp";
+  try {
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    archive.save_to(tmp);
+    std::filesystem::rename(tmp, path);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    const auto* c10e = dynamic_cast<const c10::Error*>(&e);  // its what() carries a backtrace
+    throw std::runtime_error(path + ": cannot write " + what + ": " + (c10e ? c10e->what_without_backtrace() : e.what()));
+  }
+}
+
 void save_checkpoint(const std::string& path, const exec::GraphModule& model, const torch::optim::Optimizer* optimizer,
                      const CheckpointMeta& meta) {
   torch::serialize::OutputArchive a;
@@ -39,16 +54,10 @@ void save_checkpoint(const std::string& path, const exec::GraphModule& model, co
     optimizer->save(opt);
     a.write("optimizer", opt);
   }
-  const std::string tmp = path + ".tmp";
   try {
-    std::filesystem::path dir = std::filesystem::path(path).parent_path();
-    if (!dir.empty()) std::filesystem::create_directories(dir);
-    a.save_to(tmp);
-    std::filesystem::rename(tmp, path);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw CheckpointError(path + ": cannot write checkpoint: " + e.what());
+    save_archive_atomically(a, path, "checkpoint");
+  } catch (const std::runtime_error& e) {
+    throw CheckpointError(e.what());
   }
 }
 

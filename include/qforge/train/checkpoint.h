@@ -18,6 +18,9 @@
 namespace torch::optim {
 class Optimizer;
 }
+namespace torch::serialize {
+class OutputArchive;
+}
 namespace qforge::exec {
 class GraphModule;
 }
@@ -27,6 +30,10 @@ namespace qforge::train {
 struct CheckpointError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Writes an archive to `path` as every qforge file is written: through PATH.tmp and a rename, its directory
+// created. On failure the .tmp is removed and std::runtime_error says "<path>: cannot write <what>: <reason>".
+void save_archive_atomically(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what);
 
 struct CheckpointMeta {
   int64_t epoch = 0;  // epochs completed
