@@ -82,7 +82,7 @@ void set_rng_state(const at::Tensor& s) {
   gen.set_state(s);
 }
 
-// Writes the first rounded.size() layers' weights, every layer's weight scale and the generator's state to
+// Writes the first rounded.size() layers' weights, every layer's grid scales and the generator's state to
 // path (through path.tmp and a rename, so a kill never leaves half a file).
 void save_progress(const std::string& path, const std::string& fingerprint, const std::vector<at::Tensor>& scales,
                    const std::vector<at::Tensor>& rounded) {
@@ -117,7 +117,7 @@ std::vector<at::Tensor> load_progress(const std::string& path, const std::string
     for (size_t k = 0; k < scales.size(); ++k) {
       at::Tensor s;
       a.read("scale/" + std::to_string(k), s);
-      if (!s.sizes().equals(scales[k].sizes()) || !at::equal(s, scales[k])) return ignored("the weight grids differ from this run's");
+      if (!s.sizes().equals(scales[k].sizes()) || !at::equal(s, scales[k])) return ignored("its weight or input grids differ from this run's");
     }
     std::vector<at::Tensor> rounded;
     for (int64_t k = 0; k < done; ++k) {
@@ -167,7 +167,7 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
   const std::string fingerprint = run_fingerprint(layers, o, calibration.num_batches());
   rounded_w = load_progress(o.progress_path, fingerprint, scales, weights, o.quiet);
   set_weights(rounded_w);
-  int done = static_cast<int>(rounded_w.size()), this_call = 0;
+  int this_call = 0;
   for (size_t li = rounded_w.size(); li < layers.size(); ++li) {
     if (o.max_layers >= 0 && this_call >= o.max_layers) break;
     const ir::Node* n = layers[li];
@@ -273,13 +273,13 @@ int adaround(exec::GraphModule& m, data::DataLoader& calibration, const AdaRound
       w.copy_(rounded);
     }
     rounded_w.push_back(rounded);
-    ++done, ++this_call;
+    ++this_call;
     if (!o.progress_path.empty()) save_progress(o.progress_path, fingerprint, scales, rounded_w);
     if (!o.quiet)
-      std::fprintf(stderr, "adaround: %s (%d/%zu): output MSE with nearest rounding %.3g, learned rounding %.3g\n", n->name.c_str(),
-                   done, layers.size(), nearest, error_with(rounded));
+      std::fprintf(stderr, "adaround: %s (%zu/%zu): output MSE with nearest rounding %.3g, learned rounding %.3g\n", n->name.c_str(),
+                   rounded_w.size(), layers.size(), nearest, error_with(rounded));
   }
-  return done;
+  return static_cast<int>(rounded_w.size());
 }
 
 }  // namespace qforge::compress

@@ -185,6 +185,7 @@ std::string rewrite_relu6(ir::Graph& g, const Pair& p, Relu6Handling h) {
 
 CleResult cross_layer_equalize(ir::Graph& g, const CleOptions& o) {
   CleResult r;
+  r.relu6 = o.relu6;
   std::vector<Pair> pairs = find_pairs(g, o);
   r.pairs = static_cast<int>(pairs.size());
   if (pairs.empty()) return r;

@@ -20,7 +20,7 @@ nlohmann::json PtqResult::to_json() const {
   for (const auto& l : layers)
     layers_json.push_back({{"layer", l.layer}, {"op", l.op}, {"weight_bits", l.weight_bits}, {"activation_bits", l.activation_bits}});
   return {{"layers", layers_json}, {"folded_batchnorms", folded_batchnorms},
-          {"cle", {{"pairs", cle.pairs}, {"sweeps", cle.sweeps}, {"relu6", relu6_handling_name(cle_relu6)}, {"relu6_rewritten", cle.relu6_rewritten}}},
+          {"cle", {{"pairs", cle.pairs}, {"sweeps", cle.sweeps}, {"relu6", relu6_handling_name(cle.relu6)}, {"relu6_rewritten", cle.relu6_rewritten}}},
           {"calibration_images", calibration_images},
           {"ptq_seconds", seconds}};
 }
@@ -206,7 +206,6 @@ PtqResult run_ptq(ir::Graph g, data::DataLoader& calibration, const PtqOptions& 
   if (o.fold_batchnorm) r.folded_batchnorms = ir::fold_batchnorm(g);
   if (o.cle) {
     r.cle = cross_layer_equalize(g, o.cle_options);
-    r.cle_relu6 = o.cle_options.relu6;
     if (!o.quiet)
       std::fprintf(stderr, "ptq: cross-layer equalization: %d layer pairs, %d sweeps, %d ReLU6 rewritten (%s)\n", r.cle.pairs,
                    r.cle.sweeps, r.cle.relu6_rewritten,

@@ -36,6 +36,7 @@ struct CleResult {
   int pairs = 0;           // layer pairs equalized
   int sweeps = 0;
   int relu6_rewritten = 0;  // Clips turned into Relu (+ per-channel Min), by CleOptions::relu6
+  Relu6Handling relu6 = Relu6Handling::ChannelClip;  // the handling applied (CleOptions::relu6)
 };
 
 // Pairs: Conv or Gemm (transB=1) -> [Relu | Clip(min 0) | Relu -> Min(per-channel bound)] -> Conv or Gemm (transB=1) reading it as its

@@ -63,7 +63,6 @@ struct PtqResult {
   std::vector<quant::QuantizedLayer> layers;
   int folded_batchnorms = 0;
   CleResult cle;
-  Relu6Handling cle_relu6 = Relu6Handling::ChannelClip;  // what the CLE pass did with ReLU6
   int64_t calibration_images = 0;
   double seconds = 0;
   nlohmann::json to_json() const;

@@ -246,7 +246,7 @@ struct Rewriter {
             Tensor bq(t, b.shape);
             for (int64_t c = 0; c < b.numel(); ++c) {
               const int32_t v = std::min(hi, std::max(lo, q_of(q, b.data<float>()[c], tlo, thi)));
-              bq.bytes[static_cast<size_t>(c)] = static_cast<uint8_t>(t == DType::S8 ? static_cast<uint8_t>(static_cast<int8_t>(v)) : v);
+              bq.bytes[static_cast<size_t>(c)] = static_cast<uint8_t>(v);  // an int8 code's two's-complement byte
             }
             const std::string bound = fresh(pn.name + "_qf_bound");
             g.initializers[bound] = std::move(bq);
@@ -583,7 +583,8 @@ struct Rewriter {
       if (m.op != "qf.QChannelMin" || !b || !w || b->dtype != yt || b->numel() != w->dim(0) || b->rank() + 1 != w->rank()) continue;
       // A bound below the conv's lower clamp (a negative bound after a fused Relu) would need the clamp's
       // order reversed: left as its own op.
-      const int64_t lo = c.i("qf_lo", yt == DType::S8 ? -128 : 0);
+      int32_t lo, out_hi;
+      output_clamp(c, yt, lo, out_hi);
       Attr hi;
       hi.kind = Attr::Ints;
       for (int64_t ch = 0; ch < b->numel(); ++ch) hi.ints.push_back(b->as_int(ch));
