@@ -18,6 +18,8 @@ struct Case {
   int64_t C, H, W, M, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
   bool x_signed, w_zp;
   Epilogue::Kind kind;
+  bool row_hi = false;      // Quantized: each channel its own upper clamp (a fused per-channel clip)
+  bool float_bias = false;  // the bias as floats (bias_fixed) instead of int32 sums
 };
 
 struct Data {
@@ -49,6 +51,9 @@ Data make_data(const Case& c, int64_t N, std::mt19937& rng) {
   d.out.zp = 9;
   d.out.lo = 0;
   d.out.hi = 255;
+  std::uniform_int_distribution<int32_t> hi(40, 250);
+  if (c.row_hi)
+    for (int64_t m = 0; m < c.M; ++m) d.out.row_hi.push_back(hi(rng));
   return d;
 }
 
@@ -85,7 +90,11 @@ void check_case(const Case& c, int64_t N, uint32_t seed) {
   g.OH = (c.H + c.pt + c.pb - (c.kh - 1) * c.dh - 1) / c.sh + 1;
   g.OW = (c.W + c.pl + c.pr - (c.kw - 1) * c.dw - 1) / c.sw + 1;
   const std::vector<int64_t> ref = reference_sums(c, d, N, g);
-  const QLayer L = prepare_qlayer(d.w, d.in, c.kind == Epilogue::Int32 ? std::vector<int32_t>{} : d.bias, {}, d.out);
+  std::vector<float> bias_f;  // the same bias in real units, rounded to float
+  for (int64_t m = 0; m < c.M; ++m)
+    bias_f.push_back(static_cast<float>(d.bias[static_cast<size_t>(m)] * d.in.scale * d.w.scale[static_cast<size_t>(m)]));
+  const QLayer L = prepare_qlayer(d.w, d.in, c.kind == Epilogue::Int32 || c.float_bias ? std::vector<int32_t>{} : d.bias,
+                                  c.float_bias ? bias_f : std::vector<float>{}, d.out);
   const size_t esz = L.out.elem_size(), count = ref.size();
   std::vector<uint8_t> scalar_out;
   int near_tie = 0;
@@ -103,8 +112,10 @@ void check_case(const Case& c, int64_t N, uint32_t seed) {
           const double want = static_cast<double>(ref[i] + d.bias[static_cast<size_t>(m)]) * sxw;  // int32 bias, scale s_x s_w
           ASSERT_NEAR(reinterpret_cast<const float*>(y.data())[i], want, 1e-5 * std::fabs(want) + 1e-6) << "at " << i;
         } else {
-          const double exact = static_cast<double>(ref[i] + d.bias[static_cast<size_t>(m)]) * sxw / d.out.scale;
-          const double want = std::min(255.0, std::max(0.0, d.out.zp + std::nearbyint(exact)));
+          const double exact = c.float_bias ? (static_cast<double>(ref[i]) * sxw + bias_f[static_cast<size_t>(m)]) / d.out.scale
+                                            : static_cast<double>(ref[i] + d.bias[static_cast<size_t>(m)]) * sxw / d.out.scale;
+          const double hi = c.row_hi ? d.out.row_hi[static_cast<size_t>(m)] : 255.0;
+          const double want = std::min(hi, std::max(0.0, d.out.zp + std::nearbyint(exact)));
           const int got = y[i];
           if (got != want) {
             ++near_tie;
@@ -155,6 +166,21 @@ TEST(QConv, DepthwiseStride1And2SignedInput) {
 TEST(QConv, DepthwiseLargePlanesInRowChunks) {
   check_case({4, 90, 90, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 1, 8);
   check_case({3, 75, 130, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Float}, 2, 9);
+}
+// The depthwise kernel with the requantization fused (depthwise.h, DwFusedPlan) on AVX-512 VBMI CPUs: flat
+// steps across rows on maps narrower than 16 (7x7 and 14x14 as in MobileNetV2, a 4x4 map in one partial
+// step, asymmetric pads with dilation and stride, 8-tap rows in two groups), and rows read straight from the
+// unpadded input (stride 2 onto 7x7, which one flat load cannot hold; wide maps with wide kernels); signed
+// and unsigned inputs, a per-channel clamp, a float bias.
+TEST(QConv, DepthwiseFusedRequantization) {
+  check_case({16, 7, 7, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized}, 2, 30);
+  check_case({8, 14, 14, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized, true}, 1, 31);
+  check_case({6, 4, 4, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, false, Epilogue::Quantized, false, true}, 2, 32);
+  check_case({6, 9, 11, 6, 6, 5, 3, 1, 2, 2, 1, 2, 1, 0, 2, true, false, Epilogue::Quantized}, 1, 33);
+  check_case({5, 8, 9, 5, 5, 1, 8, 1, 1, 1, 1, 0, 3, 0, 4, false, false, Epilogue::Quantized, true, true}, 1, 34);
+  check_case({12, 14, 14, 12, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true, false, Epilogue::Quantized, true}, 2, 35);
+  check_case({4, 40, 77, 4, 4, 5, 7, 1, 1, 1, 1, 2, 3, 2, 3, false, false, Epilogue::Quantized, false, true}, 1, 36);
+  check_case({3, 33, 70, 3, 3, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, true, false, Epilogue::Quantized, true}, 1, 37);
 }
 TEST(QConv, WeightZeroPointsUseColumnSums) {
   check_case({3, 6, 6, 5, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false, true, Epilogue::Int32}, 1, 8);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/buffer.h"
+#include "core/env.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "kernels/channel_bits.h"
@@ -225,9 +226,23 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
   const bool par = N * g.C * g.OH * g.OW * g.kh * g.kw > kParallelMacs;
   // Output rows per depthwise call, then their epilogue: the int32 sums (~8 KB) stay in L1.
   const int64_t rows = std::max<int64_t>(1, 2048 / std::max<int64_t>(g.OW, 1));
+  // The requantization fused into the kernel (depthwise.h) where the output is plain quantized codes.
+  // QFORGE_RT_DW_FUSED=0: the kernel and epilogue as separate passes (A/B checks).
+  static const bool fused_off = env_is_zero("QFORGE_RT_DW_FUSED");
+  DwFusedPlan fp;
+  const bool fused = isa == Isa::Avx512Vnni && L.out.kind == Epilogue::Quantized && !residual && !yq && !fused_off &&
+                     make_dw_fused_plan(d, g.H, g.W, g.pt, g.pl, &fp);
   auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
     Scratch& s = scratch();
+    if (fused) {
+      if (fp.flat) s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
+      const int32_t hi = L.out.row_hi.empty() ? L.out.hi : L.out.row_hi[static_cast<size_t>(c)];
+      if (depthwise_fused_plane(fp, x + nc * g.H * g.W, L.A.data() + c * L.Kp, L.pad_u8, flip, L.row_offset[static_cast<size_t>(c)],
+                                L.mult[static_cast<size_t>(c)], L.bias_fixed.empty() ? 0 : L.bias_fixed[static_cast<size_t>(c)],
+                                L.out.zp, L.out.lo, hi, y + nc * g.OH * g.OW, s.panel.data()))
+        return;
+    }
     s.C.resize(static_cast<size_t>(std::min(rows, g.OH) * g.OW));
     s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
     pad_plane(isa, x + nc * g.H * g.W, g.H, g.W, g.pt, g.pl, d, L.pad_u8, flip, s.panel.data());

@@ -1,0 +1,64 @@
+// Requantization of 16 int32 sums at a time in AVX-512, shared by the epilogue's rows (epilogue_avx512.cpp)
+// and the depthwise kernel that requantizes in registers (depthwise_fused_avx512.cpp): a float estimate (one
+// fused multiply-add) rounded and screened (screen_round); the rare unsure lane is redone exactly --
+// multiplied into int64 as even and odd lanes (vpmuldq), rounded half to even (round_clamp), clamped, merged
+// back. Bit-identical to requantize() in requant.h either way.
+// Files that include it are compiled with -ffp-contract=off (runtime/CMakeLists.txt) so the constants are the
+// same roundings everywhere.
+#pragma once
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/fixed_point_avx512.h"
+#include "kernels/requant.h"
+
+namespace qfrt {
+
+// One output channel's requantization constants, set up once per row (or plane), not per step.
+struct RequantRow {
+  __m512i voff, vm, vb, half_m1, vlo, vhi, vzp;
+  __m128i sh;
+  __m512 fm, fb, flo, fhi, thr;  // the float screen: f = (v + off) * fm + fb estimates the output before clamping
+};
+
+// Whether requant_consts can take this multiplier (the scalar path handles the degenerate shifts).
+inline bool requant_avx512_shift_ok(const FixedMultiplier& fm) { return fm.shift >= 1 && fm.shift <= 62; }
+
+// The screen's error bound. With v' = v + off and E = v' M 2^-s + B 2^-s + zp (the exact value), the float
+// f = fma(float(v'), float(M 2^-s), float(B 2^-s + zp)) carries relative errors of 2^-24 from each of the
+// three roundings of its inputs and one from its own: |f - E| <= |v' M 2^-s| 2^-22 + |b| 2^-23 + |f| 2^-24.
+// Where rounding matters (|E| <= 256) |v' M 2^-s| <= 256 + |b|, so delta = (512 + 2 |b|) 2^-22 bounds it;
+// farther out f keeps E's side of [lo, hi] as long as |b| is small (checked: <= 2^20).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_consts(int32_t off, FixedMultiplier fm, int64_t bias,
+                                                                                      int32_t zp, int32_t lo, int32_t hi) {
+  const double b = static_cast<double>(bias) * pow2_neg(fm.shift) + zp;
+  const float thr = std::fabs(b) <= 0x1p20 ? screen_threshold((512 + 2 * std::fabs(b)) * 0x1p-22) : -1.f;
+  return {_mm512_set1_epi32(off), _mm512_set1_epi64(fm.mult), _mm512_set1_epi64(bias),
+          _mm512_set1_epi64((int64_t{1} << (fm.shift - 1)) - 1), _mm512_set1_epi64(int64_t{lo} - zp),
+          _mm512_set1_epi64(int64_t{hi} - zp), _mm512_set1_epi32(zp), _mm_cvtsi32_si128(fm.shift),
+          _mm512_set1_ps(static_cast<float>(fm.mult * pow2_neg(fm.shift))), _mm512_set1_ps(static_cast<float>(b)),
+          _mm512_set1_ps(static_cast<float>(lo)), _mm512_set1_ps(static_cast<float>(hi)), _mm512_set1_ps(thr)};
+}
+
+// The exact int64 requantization of 16 sums v' (offset already added), zero point included.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512i requant16_exact(const RequantRow& q, __m512i v) {
+  // vpmuldq multiplies the low (even) int32 of each 64-bit lane; the odd ones are shifted down first.
+  const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, q.vm), q.vb), q.sh, q.half_m1, q.vlo, q.vhi);
+  const __m512i odd =
+      round_clamp(_mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(v, 32), q.vm), q.vb), q.sh, q.half_m1, q.vlo, q.vhi);
+  // Both lie in [lo - zp, hi - zp]: the even lane's low dword is the value; the odd one moves up.
+  return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), q.vzp);
+}
+
+// The outputs of 16 raw sums (the row offset is added here), in [lo, hi]; lanes outside `live` may be
+// anything (their sums are not looked at by the exact path's decision).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512i requant16(const RequantRow& q, __m512i sums, __mmask16 live) {
+  const __m512i v = _mm512_add_epi32(sums, q.voff);
+  __mmask16 unsure;
+  const __m512i y = screen_round(_mm512_fmadd_ps(_mm512_cvtepi32_ps(v), q.fm, q.fb), q.flo, q.fhi, q.thr, &unsure);
+  return (unsure & live) ? requant16_exact(q, v) : y;
+}
+
+}  // namespace qfrt
