@@ -64,10 +64,9 @@ struct DwFusedPlan {
 // False where neither way fits the geometry (or the CPU lacks VBMI): the caller uses depthwise() + epilogue.
 bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64_t pl, DwFusedPlan* plan);
 // One channel plane x [H][W] (bytes ^ flip are the u8 values; pad is the u8 zero point) into y [OH][OW]
-// (u8 or s8 codes: [lo, hi] decides), requantized as requantize() does: sum + off, times fm, plus bias, zp,
-// clamped to [lo, hi]. scratch: g.Hp * g.Wp + kDepthwiseSlack bytes (flat plans only). False (nothing
-// written) for a multiplier the AVX-512 requantization cannot take.
-bool depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip, int32_t off,
-                           FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo, int32_t hi, uint8_t* y, uint8_t* scratch);
+// (u8 or s8 codes), requantized as requantize() does with the channel's constants rq. scratch:
+// g.Hp * g.Wp + kDepthwiseSlack bytes (flat plans only).
+void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip,
+                           const RequantRowParams& rq, uint8_t* y, uint8_t* scratch);
 
 }  // namespace qfrt

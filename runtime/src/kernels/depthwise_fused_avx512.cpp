@@ -83,60 +83,78 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
   return true;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi"))) bool depthwise_fused_plane(
-    const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip, int32_t off, FixedMultiplier fm, int64_t bias,
-    int32_t zp, int32_t lo, int32_t hi, uint8_t* y, uint8_t* scratch) {
-  if (!requant_avx512_shift_ok(fm)) return false;
-  const DwGeom& g = p.g;
-  const int64_t ng = p.groups;
-  const RequantRow rq = requant_consts(off, fm, bias, zp, lo, hi);
-  int32_t wq[kMaxKernelRows * kMaxGroups];  // kernel row i, group q: its 4 weights as one dword
-  for (int64_t i = 0; i < g.kh; ++i)
-    for (int64_t q = 0; q < ng; ++q) {
-      uint8_t b[4];
-      for (int k = 0; k < 4; ++k) b[k] = static_cast<uint8_t>(4 * q + k < g.kw ? w[i * g.kw + 4 * q + k] : 0);
-      __builtin_memcpy(&wq[i * ng + q], b, 4);
+namespace {
+#define QF_DW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+
+// The local copies keep the geometry in registers: the byte stores to y may alias anything, so fields read
+// through the plan would be reloaded after every store.
+template <int NG>
+QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* xp, const int32_t* wq, const RequantRow& rq, uint8_t* y) {
+  const int64_t kh = p.g.kh, rstep = p.g.dh * p.g.Wp, total = p.g.OH * p.g.OW, steps = static_cast<int64_t>(p.base.size());
+  const int64_t* base = p.base.data();
+  const uint8_t* ix = p.idx.data();
+  for (int64_t s = 0; s < steps; ++s, ix += 64 * NG) {
+    const uint8_t* row = xp + base[s];
+    __m512i acc = _mm512_setzero_si512();
+    for (int64_t i = 0; i < kh; ++i) {
+      const __m512i v = _mm512_loadu_si512(row + i * rstep);
+      for (int q = 0; q < NG; ++q)
+        acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(_mm512_loadu_si512(ix + 64 * q), v), _mm512_set1_epi32(wq[i * NG + q]));
     }
-  if (p.flat) {
-    pad_plane_avx512(x, p.H, p.W, p.pt, p.pl, g, pad, flip, scratch);
-    const int64_t total = g.OH * g.OW, steps = static_cast<int64_t>(p.base.size());
-    for (int64_t s = 0; s < steps; ++s) {
-      const int64_t p0 = 16 * s, n = std::min<int64_t>(16, total - p0);
-      const uint8_t* row = scratch + p.base[static_cast<size_t>(s)];
-      const uint8_t* ix = p.idx.data() + 64 * ng * s;
-      __m512i acc = _mm512_setzero_si512();
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const __m512i v = _mm512_loadu_si512(row + i * g.dh * g.Wp);
-        for (int64_t q = 0; q < ng; ++q)
-          acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(_mm512_loadu_si512(ix + 64 * q), v), _mm512_set1_epi32(wq[i * ng + q]));
-      }
-      const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
-      _mm512_mask_cvtepi32_storeu_epi8(y + p0, live, requant16(rq, acc, live));
-    }
-    return true;
+    const int64_t n = std::min<int64_t>(16, total - 16 * s);
+    const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
+    _mm512_mask_cvtepi32_storeu_epi8(y + 16 * s, live, requant16(rq, acc, live));
   }
+}
+
+template <int NG>
+QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad, uint8_t flip, const int32_t* wq, const RequantRow& rq,
+                            uint8_t* y) {
+  const int64_t OH = p.g.OH, OW = p.g.OW, kh = p.g.kh, sh = p.g.sh, sw = p.g.sw, dh = p.g.dh, H = p.H, W = p.W, pt = p.pt, pl = p.pl;
+  const uint64_t* masks = p.masks.data();
   const __m512i vpad = _mm512_set1_epi8(static_cast<char>(pad)), vflip = _mm512_set1_epi8(static_cast<char>(flip));
   const __m512i pf = _mm512_xor_si512(vpad, vflip);  // masked-off lanes: pad ^ flip ^ flip = pad
-  __m512i idx[kMaxGroups];
-  for (int64_t q = 0; q < ng; ++q) idx[q] = _mm512_loadu_si512(p.idx.data() + 64 * q);
-  for (int64_t oh = 0; oh < g.OH; ++oh) {
-    uint8_t* yr = y + oh * g.OW;
-    for (int64_t ow0 = 0, b = 0; ow0 < g.OW; ow0 += 16, ++b) {
-      const __mmask64 in = p.masks[static_cast<size_t>(b)];
-      const uint8_t* col = x + (ow0 * g.sw - p.pl);  // lanes outside `in` neither read nor fault
+  __m512i idx[NG];
+  for (int q = 0; q < NG; ++q) idx[q] = _mm512_loadu_si512(p.idx.data() + 64 * q);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    uint8_t* yr = y + oh * OW;
+    for (int64_t ow0 = 0, b = 0; ow0 < OW; ow0 += 16, ++b) {
+      const __mmask64 in = masks[b];
+      const uint8_t* col = x + (ow0 * sw - pl);  // lanes outside `in` neither read nor fault
       __m512i acc = _mm512_setzero_si512();
-      for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t ih = oh * g.sh + i * g.dh - p.pt;
-        const __m512i v = ih < 0 || ih >= p.H ? vpad : _mm512_xor_si512(_mm512_mask_loadu_epi8(pf, in, col + ih * p.W), vflip);
-        for (int64_t q = 0; q < ng; ++q)
-          acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(idx[q], v), _mm512_set1_epi32(wq[i * ng + q]));
+      for (int64_t i = 0; i < kh; ++i) {
+        const int64_t ih = oh * sh + i * dh - pt;
+        const __m512i v = ih < 0 || ih >= H ? vpad : _mm512_xor_si512(_mm512_mask_loadu_epi8(pf, in, col + ih * W), vflip);
+        for (int q = 0; q < NG; ++q)
+          acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(idx[q], v), _mm512_set1_epi32(wq[i * NG + q]));
       }
-      const int64_t n = std::min<int64_t>(16, g.OW - ow0);
+      const int64_t n = std::min<int64_t>(16, OW - ow0);
       const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
       _mm512_mask_cvtepi32_storeu_epi8(yr + ow0, live, requant16(rq, acc, live));
     }
   }
-  return true;
+}
+}  // namespace
+
+QF_DW_TARGET void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip,
+                                        const RequantRowParams& params, uint8_t* y, uint8_t* scratch) {
+  const DwGeom& g = p.g;
+  const int64_t ng = p.groups;
+  const RequantRow rq = requant_consts(params);
+  int32_t wq[kMaxKernelRows * kMaxGroups];  // kernel row i, group q: its 4 weights as one dword, built in a
+  for (int64_t i = 0; i < g.kh; ++i)        // register (bytes stored then read as a dword stall the load)
+    for (int64_t q = 0; q < ng; ++q) {
+      uint32_t d = 0;
+      for (int64_t k = 0; k < 4; ++k)
+        if (4 * q + k < g.kw) d |= uint32_t{static_cast<uint8_t>(w[i * g.kw + 4 * q + k])} << (8 * k);
+      wq[i * ng + q] = static_cast<int32_t>(d);
+    }
+  if (p.flat) {
+    pad_plane_avx512(x, p.H, p.W, p.pt, p.pl, g, pad, flip, scratch);
+    ng == 1 ? flat_steps<1>(p, scratch, wq, rq, y) : flat_steps<2>(p, scratch, wq, rq, y);
+  } else {
+    ng == 1 ? row_steps<1>(p, x, pad, flip, wq, rq, y) : row_steps<2>(p, x, pad, flip, wq, rq, y);
+  }
 }
 
 }  // namespace qfrt

@@ -32,6 +32,11 @@ void quantize_to(const Epilogue& e, const float* v, int64_t n, uint8_t* q) {
 
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs) {
+  if (isa == Isa::Avx512Vnni && e.kind == Epilogue::Quantized && e.rq && cs == 1 && !e.row_wzp) {
+    const EpilogueSegment all{0, N, 0};
+    requant_rows_avx512(C, ldc, M, &all, 1, e.rq, static_cast<uint8_t*>(out), rs);
+    return;
+  }
   for (int64_t m = 0; m < M; ++m) {
     const int32_t off = e.row_offset ? e.row_offset[m] : 0, wzp = e.row_wzp ? e.row_wzp[m] : 0;
     const int32_t* c = C + m * ldc;
@@ -91,10 +96,10 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
       float_rows_avx512(e, C, ldc, M, seg, nseg, static_cast<float*>(out), rs);
       return;
     }
-    if (e.kind == Epilogue::Quantized &&
-        requant_rows_avx512(C, ldc, M, seg, nseg, e.row_offset, e.mult, e.bias_fixed, e.zp, e.lo, e.hi, e.row_hi,
-                            static_cast<uint8_t*>(out), rs))
+    if (e.kind == Epilogue::Quantized && e.rq) {
+      requant_rows_avx512(C, ldc, M, seg, nseg, e.rq, static_cast<uint8_t*>(out), rs);
       return;
+    }
   }
   const size_t esz = e.kind == Epilogue::Quantized ? 1 : 4;
   for (int64_t k = 0; k < nseg; ++k) {

@@ -23,6 +23,7 @@ struct Epilogue {
   const int64_t* bias_fixed = nullptr;    // [M] or null: a float bias in output steps << shift (requant.h)
   int32_t zp = 0, lo = 0, hi = 255;
   const int32_t* row_hi = nullptr;        // [M] or null: each row's own upper clamp (<= hi), a fused per-channel clip
+  const RequantRowParams* rq = nullptr;   // [M] or null: all of the above per row, for the AVX-512 rows (QLayer::rq)
   bool out_signed = false;
   // Float
   const float* scale = nullptr;  // [M]: s_x * s_w[m]
@@ -64,10 +65,9 @@ void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b
 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
                         int32_t hi, bool out_signed, void* out);
 
-// The same over M rows of segments (run_epilogue_segments), constants set up once per row; row_hi (nullable):
-// each row's own upper clamp instead of hi.
-bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const int32_t* off,
-                         const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo, int32_t hi, const int32_t* row_hi,
+// The same over M rows of segments (run_epilogue_segments), from each row's constants worked out beforehand
+// (Epilogue::rq).
+void requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const RequantRowParams* rq,
                          uint8_t* out, int64_t rs);
 void float_rows_avx512(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
                        float* out, int64_t rs);

@@ -57,16 +57,12 @@ QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, Fixe
   return true;
 }
 
-QF_AVX512 bool requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
-                                   const int32_t* off, const FixedMultiplier* fm, const int64_t* bias, int32_t zp, int32_t lo,
-                                   int32_t hi, const int32_t* row_hi, uint8_t* out, int64_t rs) {
-  for (int64_t m = 0; m < M; ++m)
-    if (!requant_avx512_shift_ok(fm[m])) return false;
+QF_AVX512 void requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
+                                   const RequantRowParams* rq, uint8_t* out, int64_t rs) {
   for (int64_t m = 0; m < M; ++m) {
-    const RequantRow q = requant_consts(off[m], fm[m], bias ? bias[m] : 0, zp, lo, row_hi ? row_hi[m] : hi);
+    const RequantRow q = requant_consts(rq[m]);
     for (int64_t k = 0; k < nseg; ++k) requant_span(q, C + m * ldc + seg[k].c, seg[k].n, out + m * rs + seg[k].o);
   }
-  return true;
 }
 
 QF_AVX512 void float_rows_avx512(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,

@@ -82,6 +82,7 @@ Epilogue QLayer::epilogue(int64_t m0) const {
   e.row_wzp = row_wzp.empty() ? nullptr : row_wzp.data() + m0;
   if (out.kind == Epilogue::Quantized) e.mult = mult.data() + m0;
   if (!bias_fixed.empty()) e.bias_fixed = bias_fixed.data() + m0;
+  if (!rq.empty()) e.rq = rq.data() + m0;
   e.zp = out.zp;
   e.lo = out.lo;
   e.hi = out.hi;
@@ -135,6 +136,13 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
     }
   }
   if (any_wzp) L.row_wzp = w.zp;
+  bool shifts_ok = out.kind == Epilogue::Quantized;
+  for (const FixedMultiplier& fm : L.mult) shifts_ok &= requant_avx512_shift_ok(fm);
+  for (int64_t m = 0; shifts_ok && m < L.M; ++m) {
+    const size_t i = static_cast<size_t>(m);
+    L.rq.push_back(requant_row_params(L.row_offset[i], L.mult[i], L.bias_fixed.empty() ? 0 : L.bias_fixed[i], out.zp, out.lo,
+                                      out.row_hi.empty() ? out.hi : out.row_hi[i]));
+  }
   return L;
 }
 
@@ -230,18 +238,15 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
   // QFORGE_RT_DW_FUSED=0: the kernel and epilogue as separate passes (A/B checks).
   static const bool fused_off = env_is_zero("QFORGE_RT_DW_FUSED");
   DwFusedPlan fp;
-  const bool fused = isa == Isa::Avx512Vnni && L.out.kind == Epilogue::Quantized && !residual && !yq && !fused_off &&
+  const bool fused = isa == Isa::Avx512Vnni && !L.rq.empty() && !residual && !yq && !fused_off &&
                      make_dw_fused_plan(d, g.H, g.W, g.pt, g.pl, &fp);
   auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
     Scratch& s = scratch();
     if (fused) {
       if (fp.flat) s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
-      const int32_t hi = L.out.row_hi.empty() ? L.out.hi : L.out.row_hi[static_cast<size_t>(c)];
-      if (depthwise_fused_plane(fp, x + nc * g.H * g.W, L.A.data() + c * L.Kp, L.pad_u8, flip, L.row_offset[static_cast<size_t>(c)],
-                                L.mult[static_cast<size_t>(c)], L.bias_fixed.empty() ? 0 : L.bias_fixed[static_cast<size_t>(c)],
-                                L.out.zp, L.out.lo, hi, y + nc * g.OH * g.OW, s.panel.data()))
-        return;
+      return depthwise_fused_plane(fp, x + nc * g.H * g.W, L.A.data() + c * L.Kp, L.pad_u8, flip, L.rq[static_cast<size_t>(c)],
+                                   y + nc * g.OH * g.OW, s.panel.data());
     }
     s.C.resize(static_cast<size_t>(std::min(rows, g.OH) * g.OW));
     s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));

@@ -64,6 +64,7 @@ struct QLayer {
   std::vector<int32_t> row_wzp;       // [M], empty when all weight zero points are 0
   std::vector<FixedMultiplier> mult;  // [M] (Quantized)
   std::vector<int64_t> bias_fixed;    // [M] (Quantized with a float bias), else empty
+  std::vector<RequantRowParams> rq;   // [M] (Quantized, every shift in AVX-512's range): the rows' constants, else empty
   std::vector<float> fscale, fbias;   // [M] (Float)
   QInput in;
   QOutput out;

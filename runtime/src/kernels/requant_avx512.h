@@ -23,23 +23,15 @@ struct RequantRow {
   __m512 fm, fb, flo, fhi, thr;  // the float screen: f = (v + off) * fm + fb estimates the output before clamping
 };
 
-// Whether requant_consts can take this multiplier (the scalar path handles the degenerate shifts).
-inline bool requant_avx512_shift_ok(const FixedMultiplier& fm) { return fm.shift >= 1 && fm.shift <= 62; }
-
-// The screen's error bound. With v' = v + off and E = v' M 2^-s + B 2^-s + zp (the exact value), the float
-// f = fma(float(v'), float(M 2^-s), float(B 2^-s + zp)) carries relative errors of 2^-24 from each of the
-// three roundings of its inputs and one from its own: |f - E| <= |v' M 2^-s| 2^-22 + |b| 2^-23 + |f| 2^-24.
-// Where rounding matters (|E| <= 256) |v' M 2^-s| <= 256 + |b|, so delta = (512 + 2 |b|) 2^-22 bounds it;
-// farther out f keeps E's side of [lo, hi] as long as |b| is small (checked: <= 2^20).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_consts(const RequantRowParams& p) {
+  return {_mm512_set1_epi32(p.off),    _mm512_set1_epi64(p.mult),  _mm512_set1_epi64(p.bias), _mm512_set1_epi64(p.half_m1),
+          _mm512_set1_epi64(p.lo_zp),  _mm512_set1_epi64(p.hi_zp), _mm512_set1_epi32(p.zp),   _mm_cvtsi32_si128(p.shift),
+          _mm512_set1_ps(p.fm),        _mm512_set1_ps(p.fb),       _mm512_set1_ps(p.flo),     _mm512_set1_ps(p.fhi),
+          _mm512_set1_ps(p.thr)};
+}
 __attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_consts(int32_t off, FixedMultiplier fm, int64_t bias,
                                                                                       int32_t zp, int32_t lo, int32_t hi) {
-  const double b = static_cast<double>(bias) * pow2_neg(fm.shift) + zp;
-  const float thr = std::fabs(b) <= 0x1p20 ? screen_threshold((512 + 2 * std::fabs(b)) * 0x1p-22) : -1.f;
-  return {_mm512_set1_epi32(off), _mm512_set1_epi64(fm.mult), _mm512_set1_epi64(bias),
-          _mm512_set1_epi64((int64_t{1} << (fm.shift - 1)) - 1), _mm512_set1_epi64(int64_t{lo} - zp),
-          _mm512_set1_epi64(int64_t{hi} - zp), _mm512_set1_epi32(zp), _mm_cvtsi32_si128(fm.shift),
-          _mm512_set1_ps(static_cast<float>(fm.mult * pow2_neg(fm.shift))), _mm512_set1_ps(static_cast<float>(b)),
-          _mm512_set1_ps(static_cast<float>(lo)), _mm512_set1_ps(static_cast<float>(hi)), _mm512_set1_ps(thr)};
+  return requant_consts(requant_row_params(off, fm, bias, zp, lo, hi));
 }
 
 // The exact int64 requantization of 16 sums v' (offset already added), zero point included.
