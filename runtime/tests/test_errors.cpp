@@ -49,6 +49,29 @@ TEST(Errors, GoodModelLoadsAndRuns) {
   EXPECT_NEAR(y[0].data<float>()[0], 0.1f * 8, 1e-5);         // corner: 2 x 2 x 2 inputs
 }
 
+// Outputs are moved out of the run where they can be: a value listed twice, the graph's input and a
+// constant listed as outputs must still all come back whole (and the model must run again).
+TEST(Errors, OutputsListedTwiceOrNotMadeByTheRunComeBackWhole) {
+  OnnxBuilder b = conv_model();
+  b.output("y");
+  b.output("x");
+  b.output("B");
+  const std::string p = tmp("outputs_twice.onnx");
+  b.save(p);
+  Model m(p);
+  Tensor x(DType::F32, {1, 2, 4, 4});
+  for (int i = 0; i < 32; ++i) x.data<float>()[i] = 1.f;
+  for (int run = 0; run < 2; ++run) {
+    const std::vector<Tensor> y = m.run({x});
+    ASSERT_EQ(y.size(), 4u);
+    ASSERT_EQ(y[0].shape, (Shape{1, 3, 4, 4}));
+    EXPECT_EQ(y[0].bytes, y[1].bytes);
+    EXPECT_EQ(y[2].bytes, x.bytes);
+    ASSERT_EQ(y[3].shape, (Shape{3}));
+    EXPECT_EQ(y[3].data<float>()[2], 2.f);
+  }
+}
+
 TEST(Errors, MissingFile) { EXPECT_NE(load_error(tmp("does_not_exist.onnx")).find("cannot open"), std::string::npos); }
 
 TEST(Errors, TruncatedFileAtEveryFewBytesNamesTheFile) {

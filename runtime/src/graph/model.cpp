@@ -1,5 +1,7 @@
 #include "graph/model.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -173,10 +175,15 @@ std::vector<Tensor> Model::run_steps(const std::vector<Tensor>& inputs) {
   if (profile)
     for (const auto& kv : op_ms) std::fprintf(stderr, "qforge_rt profile: %-20s %8.3f ms\n", kv.first.c_str(), kv.second);
   std::vector<Tensor> result;
-  for (int s : output_slots_) {
-    const Tensor* t = ptr[static_cast<size_t>(s)];
+  for (size_t k = 0; k < output_slots_.size(); ++k) {
+    const size_t s = static_cast<size_t>(output_slots_[k]);
+    const Tensor* t = ptr[s];
     if (!t) fail(g_.source + ": an output has no value");
-    result.push_back(*t);
+    // A value this run made is moved out (a 150 MB output was copied in 20% of the run's time); a graph
+    // input or constant, or a value listed again further on, is copied.
+    const bool again = std::find(output_slots_.begin() + static_cast<std::ptrdiff_t>(k) + 1, output_slots_.end(), output_slots_[k]) !=
+                       output_slots_.end();
+    result.push_back(t == &vals[s] && !again ? std::move(vals[s]) : *t);
   }
   return result;
 }
