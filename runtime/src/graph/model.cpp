@@ -183,7 +183,10 @@ std::vector<Tensor> Model::run_steps(const std::vector<Tensor>& inputs) {
     // input or constant, or a value listed again further on, is copied.
     const bool again = std::find(output_slots_.begin() + static_cast<std::ptrdiff_t>(k) + 1, output_slots_.end(), output_slots_[k]) !=
                        output_slots_.end();
-    result.push_back(t == &vals[s] && !again ? std::move(vals[s]) : *t);
+    if (t == &vals[s] && !again)
+      result.push_back(std::move(vals[s]));
+    else
+      result.push_back(*t);  // (one ?: of the two would be a const prvalue: a copy either way)
   }
   return result;
 }
