@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "kernels/pool_q.h"
 #include "test_util.h"
@@ -40,6 +41,36 @@ TEST(PoolQ, MaxPoolIgnoresPaddingAndEqualsMax) {
         }
       ASSERT_EQ(y[static_cast<size_t>(oh * g.OW + ow)], best);
     }
+}
+
+// The AVX-512 max pool (64 bytes a step, stride 2 by byte permutes) against maxpool_plane: strides 1 and 2,
+// kernels 2 to 5, asymmetric and no padding, rows shorter and longer than one step (outputs past 64 columns
+// too), both signed types, every value including the type's lowest.
+template <class T> void check_avx512_maxpool(std::mt19937& rng, int& runs) {
+  struct G { int64_t H, W, kh, kw, sh, sw, pt, pl, pb, pr; };
+  for (const G& c : {G{9, 11, 3, 3, 2, 2, 1, 1, 1, 1}, G{112, 112, 3, 3, 2, 2, 1, 1, 1, 1}, G{20, 150, 2, 2, 2, 2, 0, 0, 0, 0},
+                     G{7, 70, 5, 5, 1, 1, 2, 2, 2, 2}, G{13, 131, 3, 2, 1, 2, 0, 1, 2, 0}, G{5, 64, 3, 3, 3, 1, 1, 0, 1, 2},
+                     G{6, 200, 4, 3, 1, 2, 3, 2, 0, 1}}) {
+    PoolGeom g;
+    g.H = c.H, g.W = c.W, g.kh = c.kh, g.kw = c.kw, g.sh = c.sh, g.sw = c.sw, g.pt = c.pt, g.pl = c.pl, g.pb = c.pb, g.pr = c.pr;
+    g.OH = (c.H + c.pt + c.pb - c.kh) / c.sh + 1;
+    g.OW = (c.W + c.pl + c.pr - c.kw) / c.sw + 1;
+    const int lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+    const std::vector<T> x = random_ints<T>(static_cast<size_t>(g.H * g.W), lo, hi, rng);
+    std::vector<T> want(static_cast<size_t>(g.OH * g.OW)), got(want.size(), T{7});
+    maxpool_plane(x.data(), g, want.data());
+    if (!maxpool_plane_avx512(x.data(), g, got.data())) continue;
+    ++runs;
+    ASSERT_EQ(got, want) << "H " << c.H << " W " << c.W << " k " << c.kh << "x" << c.kw << " s " << c.sh << "," << c.sw;
+  }
+}
+TEST(PoolQ, Avx512MaxPoolEqualsThePlaneLoop) {
+  if (!cpu_supports(Isa::Avx512Vnni) || !cpu_has_avx512vbmi()) GTEST_SKIP() << "no AVX-512 VBMI";
+  std::mt19937 rng(3);
+  int runs = 0;
+  check_avx512_maxpool<uint8_t>(rng, runs);
+  check_avx512_maxpool<int8_t>(rng, runs);
+  EXPECT_EQ(runs, 14);
 }
 
 TEST(PoolQ, AveragePoolMatchesDoubleReference) {

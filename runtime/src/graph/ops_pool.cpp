@@ -2,6 +2,7 @@
 // lowered qf.QAveragePool: average pooling between DequantizeLinear and QuantizeLinear, in integers.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -35,9 +36,15 @@ void float_avgpool(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes
   });
 }
 
-template <class T> void maxpool_planes(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes) {
+template <class T> void maxpool_planes(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes, Isa isa) {
   const int64_t ip = g.H * g.W, op = g.OH * g.OW;
-  parallel_for(planes, [&](int64_t p) { maxpool_plane(x.data<T>() + p * ip, g, y.data<T>() + p * op); });
+  parallel_for(planes, [&](int64_t p) {
+    const T* xp = x.data<T>() + p * ip;
+    T* yp = y.data<T>() + p * op;
+    if constexpr (!std::is_floating_point_v<T>)
+      if (isa == Isa::Avx512Vnni && maxpool_plane_avx512(xp, g, yp)) return;
+    maxpool_plane(xp, g, yp);
+  });
 }
 
 struct PoolSetup {
@@ -63,16 +70,16 @@ PoolSetup setup(const Node& n, const Tensor& x, bool global) {
 }
 
 OpFactory pool(bool is_max, bool global) {
-  return stateless([is_max, global](const Node& n, const Inputs& in, Outputs& out, Isa) {
+  return stateless([is_max, global](const Node& n, const Inputs& in, Outputs& out, Isa isa) {
     if (n.outputs.size() > 1 && !n.outputs[1].empty()) fail(n.label() + ": the Indices output is not supported");
     const Tensor& x = need(n, in, 0);
     const PoolSetup s = setup(n, x, global);
     out[0] = Tensor(x.dtype, s.out);
     const int64_t planes = s.N * s.C;
-    if (x.dtype == DType::F32) return is_max ? maxpool_planes<float>(x, s.g, out[0], planes) : float_avgpool(x, s.g, out[0], planes);
+    if (x.dtype == DType::F32) return is_max ? maxpool_planes<float>(x, s.g, out[0], planes, isa) : float_avgpool(x, s.g, out[0], planes);
     if (!is_max) fail(n.label() + ": integer average pooling runs only between DequantizeLinear and QuantizeLinear");
-    if (x.dtype == DType::U8) return maxpool_planes<uint8_t>(x, s.g, out[0], planes);
-    if (x.dtype == DType::S8) return maxpool_planes<int8_t>(x, s.g, out[0], planes);
+    if (x.dtype == DType::U8) return maxpool_planes<uint8_t>(x, s.g, out[0], planes, isa);
+    if (x.dtype == DType::S8) return maxpool_planes<int8_t>(x, s.g, out[0], planes, isa);
     fail(n.label() + ": unsupported input type " + dtype_name(x.dtype));
   });
 }

@@ -19,6 +19,9 @@ struct PoolGeom {
 // so this equals quantizing the float max exactly. T: uint8, int8 or float (an all-padding window gives
 // -inf for float).
 template <class T> void maxpool_plane(const T* x, const PoolGeom& g, T* y);
+// The same for uint8 / int8 with AVX-512 BW + VBMI (pool_max_avx512.cpp), 64 bytes a step; false (nothing
+// written) where it does not apply: dilation, a row stride other than 1 or 2, a CPU without VBMI.
+template <class T> bool maxpool_plane_avx512(const T* x, const PoolGeom& g, T* y);
 
 // Average of (x - zx) over the window (padding counts as a real 0 when count_include_pad), rescaled
 // to the output grid: y = clamp(zy + round_half_even(sum * sx / (sy * count))), in fixed point.
