@@ -107,7 +107,9 @@ QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* xp, const int3
   }
 }
 
-template <int NG>
+// Flip: int8 input (bytes ^ 0x80 are its uint8 values); unsigned inputs (after a ReLU, most of MobileNetV2's)
+// skip that xor, one of the ~8 vector ops per kernel row.
+template <int NG, bool Flip>
 QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad, uint8_t flip, const int32_t* wq, const RequantRow& rq,
                             uint8_t* y) {
   const int64_t OH = p.g.OH, OW = p.g.OW, kh = p.g.kh, sh = p.g.sh, sw = p.g.sw, dh = p.g.dh, H = p.H, W = p.W, pt = p.pt, pl = p.pl;
@@ -124,7 +126,11 @@ QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad,
       __m512i acc = _mm512_setzero_si512();
       for (int64_t i = 0; i < kh; ++i) {
         const int64_t ih = oh * sh + i * dh - pt;
-        const __m512i v = ih < 0 || ih >= H ? vpad : _mm512_xor_si512(_mm512_mask_loadu_epi8(pf, in, col + ih * W), vflip);
+        __m512i v = vpad;
+        if (ih >= 0 && ih < H) {
+          v = _mm512_mask_loadu_epi8(pf, in, col + ih * W);
+          if (Flip) v = _mm512_xor_si512(v, vflip);
+        }
         for (int q = 0; q < NG; ++q)
           acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(idx[q], v), _mm512_set1_epi32(wq[i * NG + q]));
       }
@@ -153,7 +159,8 @@ QF_DW_TARGET void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, 
     pad_plane_avx512(x, p.H, p.W, p.pt, p.pl, g, pad, flip, scratch);
     ng == 1 ? flat_steps<1>(p, scratch, wq, rq, y) : flat_steps<2>(p, scratch, wq, rq, y);
   } else {
-    ng == 1 ? row_steps<1>(p, x, pad, flip, wq, rq, y) : row_steps<2>(p, x, pad, flip, wq, rq, y);
+    if (flip) ng == 1 ? row_steps<1, true>(p, x, pad, flip, wq, rq, y) : row_steps<2, true>(p, x, pad, flip, wq, rq, y);
+    else ng == 1 ? row_steps<1, false>(p, x, pad, flip, wq, rq, y) : row_steps<2, false>(p, x, pad, flip, wq, rq, y);
   }
 }
 
