@@ -1,23 +1,55 @@
 // Panel packing in two steps: (1) classic im2col rows, B[k][col] for this chunk of columns,
 // contiguous runs copied with memcpy; (2) an interleave of 4 rows x 16 columns into the 64-byte
-// groups vpdpbusd reads (SSE2 byte/word unpacks, so every x86-64 runs it).
+// groups vpdpbusd reads (SSE2 byte/word unpacks, so every x86-64 runs it; four blocks at a time in AVX-512
+// where the CPU has it).
+// GCC 12 warns inside its own intrinsics (intentionally undefined registers).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "kernels/pack_panel.h"
 
-#include <emmintrin.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "core/buffer.h"
+#include "core/cpu.h"
 #include "kernels/gemm.h"
 
 namespace qfrt {
 
 namespace {
 // rows [Kp][ld] (ld = 16 * nb, rows >= K zero) -> panel. Each output group: 16 columns x 4 k.
+// Four blocks (64 columns) at a time in AVX-512: the same byte / word unpacks within each 128-bit lane, then a
+// 4 x 4 transpose of the lanes (lane l of the unpacks is block l). 24 instructions per 256 panel bytes where
+// the SSE form takes 64 (MobileNetV2 at batch 32: the interleave was 7.6% of a run). Returns the blocks done.
+__attribute__((target("avx512f,avx512bw"))) int64_t interleave_avx512(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld,
+                                                                       uint8_t* panel) {
+  const int64_t nb4 = nb / 4 * 4;
+  for (int64_t b = 0; b < nb4; b += 4)
+    for (int64_t q = 0; q < Kp / 4; ++q) {
+      const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
+      const __m512i r0 = _mm512_loadu_si512(r), r1 = _mm512_loadu_si512(r + ld);
+      const __m512i r2 = _mm512_loadu_si512(r + 2 * ld), r3 = _mm512_loadu_si512(r + 3 * ld);
+      const __m512i a = _mm512_unpacklo_epi8(r0, r1), c = _mm512_unpacklo_epi8(r2, r3);  // columns 0-7 of each block
+      const __m512i bb = _mm512_unpackhi_epi8(r0, r1), d = _mm512_unpackhi_epi8(r2, r3);  // columns 8-15
+      const __m512i o0 = _mm512_unpacklo_epi16(a, c), o1 = _mm512_unpackhi_epi16(a, c);    // columns 0-3, 4-7
+      const __m512i o2 = _mm512_unpacklo_epi16(bb, d), o3 = _mm512_unpackhi_epi16(bb, d);  // columns 8-11, 12-15
+      const __m512i t0 = _mm512_shuffle_i64x2(o0, o1, 0x44), t1 = _mm512_shuffle_i64x2(o0, o1, 0xEE);  // lanes 0 1 | 2 3
+      const __m512i t2 = _mm512_shuffle_i64x2(o2, o3, 0x44), t3 = _mm512_shuffle_i64x2(o2, o3, 0xEE);
+      uint8_t* out = panel + (b * Kp + 4 * q) * kPanelCols;
+      const int64_t step = Kp * kPanelCols;  // one block further on
+      _mm512_storeu_si512(out, _mm512_shuffle_i64x2(t0, t2, 0x88));             // block b:     o0-o3 lane 0
+      _mm512_storeu_si512(out + step, _mm512_shuffle_i64x2(t0, t2, 0xDD));      // block b + 1: lane 1
+      _mm512_storeu_si512(out + 2 * step, _mm512_shuffle_i64x2(t1, t3, 0x88));  // block b + 2: lane 2
+      _mm512_storeu_si512(out + 3 * step, _mm512_shuffle_i64x2(t1, t3, 0xDD));  // block b + 3: lane 3
+    }
+  return nb4;
+}
+
 void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t* panel) {
-  for (int64_t b = 0; b < nb; ++b)
+  static const bool avx512 = cpu_supports(Isa::Avx512Vnni);
+  for (int64_t b = avx512 ? interleave_avx512(rows, Kp, nb, ld, panel) : 0; b < nb; ++b)
     for (int64_t q = 0; q < Kp / 4; ++q) {
       const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
       __m128i v[4], o[4];
