@@ -45,28 +45,30 @@ void pad_plane(Isa isa, const uint8_t* x, int64_t H, int64_t W, int64_t pt, int6
 namespace qfrt {
 
 // A depthwise layer with the Quantized epilogue fused into the kernel (AVX-512 VBMI + VNNI): each 16-output
-// step's sums are requantized in registers and stored as bytes, so no int32 plane goes to memory and back.
-// Two ways to cover a plane, chosen once per layer call by make_dw_fused_plan:
-//   rows -- 16 outputs of one output row a step, read straight from the unpadded input: a masked 64-byte
-//           load per kernel row puts the zero point where the window leaves the input (no padded copy);
+// step's sums are requantized in registers and stored as bytes, so no int32 plane goes to memory and back,
+// and no padded copy of the plane is made: loads are masked to the input and the gathered bytes of taps
+// outside it are replaced by the zero point. Two ways to cover a plane, chosen once per layer call by
+// make_dw_fused_plan:
+//   rows -- 16 outputs of one output row a step, one 64-byte load per kernel row from the input row;
 //   flat -- maps narrower than 16 columns (14x14 and 7x7 in MobileNetV2, where a row wasted 2 to 9 of 16
-//           lanes): 16 consecutive outputs of the flattened plane a step, across rows, from a padded
-//           plane; each step has its own vpermb indices.
+//           lanes): 16 consecutive outputs of the flattened plane a step, across rows, each step with its own
+//           vpermb indices and, per kernel row, its own masks.
 struct DwFusedPlan {
-  DwGeom g;  // padded geometry (the flat steps read a padded plane; the rows use its kernel and strides)
+  DwGeom g;  // the kernel, strides and output size (Hp / Wp unused)
   int64_t H = 0, W = 0, pt = 0, pl = 0;
   bool flat = false;
   int64_t groups = 0;           // 4-tap groups per kernel row
-  std::vector<int64_t> base;    // flat: step s reads kernel row i at base[s] + i * dh * Wp of the padded plane
   std::vector<uint8_t> idx;     // vpermb indices, 64 bytes per group: flat, per step then group; rows, per group
-  std::vector<uint64_t> masks;  // rows: per 16-column block, the load lanes that fall inside the input row
+  std::vector<int64_t> base;    // flat: per step and kernel row, where its 64-byte load starts (may lie outside the plane)
+  std::vector<uint64_t> masks;  // the load bytes inside the input: rows, per 16-column block (of the input row);
+                                // flat, per step and kernel row (of the plane)
+  std::vector<uint64_t> valid;  // flat: per step, kernel row and group, the gathered bytes whose tap lies inside the input
 };
 // False where neither way fits the geometry (or the CPU lacks VBMI): the caller uses depthwise() + epilogue.
 bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64_t pl, DwFusedPlan* plan);
 // One channel plane x [H][W] (bytes ^ flip are the u8 values; pad is the u8 zero point) into y [OH][OW]
-// (u8 or s8 codes), requantized as requantize() does with the channel's constants rq. scratch:
-// g.Hp * g.Wp + kDepthwiseSlack bytes (flat plans only).
+// (u8 or s8 codes), requantized as requantize() does with the channel's constants rq.
 void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip,
-                           const RequantRowParams& rq, uint8_t* y, uint8_t* scratch);
+                           const RequantRowParams& rq, uint8_t* y);
 
 }  // namespace qfrt

@@ -1,8 +1,9 @@
 // Depthwise with the requantization fused (depthwise.h, DwFusedPlan): the VBMI kernel's step -- per kernel
 // row one 64-byte load, one vpermb per 4 taps gathering each output's bytes, one vpdpbusd -- followed by
 // requant16 (requant_avx512.h) in registers and a 16-byte store.
-// Before, a plane was copied into a padded buffer, its int32 sums stored, and a separate epilogue call set
-// up its constants and read them back: in MobileNetV2 at batch 32 the padding alone cost 9% of the run.
+// Neither way copies the plane: the zero point comes in by masks where a window leaves the input. Before, a
+// plane was copied into a padded buffer, its int32 sums stored, and a separate epilogue call set up its
+// constants and read them back: in MobileNetV2 at batch 32 the padding alone cost 9% of the run.
 // GCC 12 warns inside its own intrinsics (intentionally undefined registers).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -45,21 +46,40 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
   const int64_t span = (g.kw - 1) * g.dw;  // bytes past a lane's tap 0 that its row reads
   if (g.OW < 16) {
     // Flat steps: outputs 16 s .. 16 s + 15 of the flattened plane, wherever each step's bytes fit one load.
+    // Lane t's tap (i, j) is input byte (oh_t sh + i dh - pt) W + ow_t sw + j dw - pl: relative to lane 0 the
+    // same for every kernel row, so one index vector per step serves all of them; which bytes fall outside the
+    // input (and take the zero point) depends on the row.
     const int64_t total = g.OH * g.OW, steps = (total + 15) / 16;
     bool fits = true;
     for (int64_t s = 0; s < steps && fits; ++s) {
       const int64_t p0 = 16 * s, n = std::min<int64_t>(16, total - p0);
-      int64_t rel[16];
-      const int64_t base = p0 / g.OW * g.sh * g.Wp + p0 % g.OW * g.sw;
+      int64_t rel[16], lo = 0, hi = 0;
       for (int64_t t = 0; t < n; ++t) {
         const int64_t o = p0 + t;
-        rel[t] = o / g.OW * g.sh * g.Wp + o % g.OW * g.sw - base;
-        fits &= rel[t] + span <= 63;
+        rel[t] = (o / g.OW - p0 / g.OW) * g.sh * W + (o % g.OW - p0 % g.OW) * g.sw;
+        lo = std::min(lo, rel[t]), hi = std::max(hi, rel[t]);
       }
-      p.base.push_back(base);
+      fits &= hi - lo + span <= 63;
+      for (int64_t t = 0; t < n; ++t) rel[t] -= lo;
       for (int64_t q = 0; q < p.groups; ++q) {
         p.idx.resize(p.idx.size() + 64);
         put_indices(rel, n, g, q, p.idx.data() + p.idx.size() - 64);
+      }
+      for (int64_t i = 0; i < g.kh; ++i) {
+        const int64_t start = (p0 / g.OW * g.sh + i * g.dh - pt) * W + p0 % g.OW * g.sw - pl + lo;
+        p.base.push_back(start);
+        p.masks.push_back(lanes(-start, H * W - start));
+        for (int64_t q = 0; q < p.groups; ++q) {
+          uint64_t v = 0;
+          for (int64_t t = 0; t < 16; ++t)
+            for (int64_t k = 0; k < 4; ++k) {
+              const int64_t o = p0 + t, j = 4 * q + k;
+              const int64_t ih = o / g.OW * g.sh + i * g.dh - pt, iw = o % g.OW * g.sw + j * g.dw - pl;
+              const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+              if (t >= n || j >= g.kw || inside) v |= uint64_t{1} << (4 * t + k);  // the others: no weight, or not stored
+            }
+          p.valid.push_back(v);
+        }
       }
     }
     if (fits) {
@@ -67,7 +87,7 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
       *plan = std::move(p);
       return true;
     }
-    p.base.clear(), p.idx.clear();
+    p.base.clear(), p.idx.clear(), p.masks.clear(), p.valid.clear();
   }
   // Rows: one 64-byte load from column ow0 * sw - pl must hold every byte of 16 outputs.
   if (15 * g.sw + span > 63) return false;
@@ -88,18 +108,22 @@ namespace {
 
 // The local copies keep the geometry in registers: the byte stores to y may alias anything, so fields read
 // through the plan would be reloaded after every store.
-template <int NG>
-QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* xp, const int32_t* wq, const RequantRow& rq, uint8_t* y) {
-  const int64_t kh = p.g.kh, rstep = p.g.dh * p.g.Wp, total = p.g.OH * p.g.OW, steps = static_cast<int64_t>(p.base.size());
+template <int NG, bool Flip>
+QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad, uint8_t flip, const int32_t* wq, const RequantRow& rq,
+                             uint8_t* y) {
+  const int64_t kh = p.g.kh, total = p.g.OH * p.g.OW, steps = (total + 15) / 16;
   const int64_t* base = p.base.data();
+  const uint64_t *in = p.masks.data(), *valid = p.valid.data();
   const uint8_t* ix = p.idx.data();
+  const __m512i vpad = _mm512_set1_epi8(static_cast<char>(pad)), vflip = _mm512_set1_epi8(static_cast<char>(flip));
   for (int64_t s = 0; s < steps; ++s, ix += 64 * NG) {
-    const uint8_t* row = xp + base[s];
     __m512i acc = _mm512_setzero_si512();
-    for (int64_t i = 0; i < kh; ++i) {
-      const __m512i v = _mm512_loadu_si512(row + i * rstep);
+    for (int64_t i = 0; i < kh; ++i, ++base, ++in, valid += NG) {
+      __m512i v = _mm512_maskz_loadu_epi8(*in, x + *base);  // bytes outside the plane: neither read nor used
+      if (Flip) v = _mm512_xor_si512(v, vflip);
       for (int q = 0; q < NG; ++q)
-        acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(_mm512_loadu_si512(ix + 64 * q), v), _mm512_set1_epi32(wq[i * NG + q]));
+        acc = _mm512_dpbusd_epi32(acc, _mm512_mask_permutexvar_epi8(vpad, valid[q], _mm512_loadu_si512(ix + 64 * q), v),
+                                  _mm512_set1_epi32(wq[i * NG + q]));
     }
     const int64_t n = std::min<int64_t>(16, total - 16 * s);
     const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
@@ -143,7 +167,7 @@ QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad,
 }  // namespace
 
 QF_DW_TARGET void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, const int8_t* w, uint8_t pad, uint8_t flip,
-                                        const RequantRowParams& params, uint8_t* y, uint8_t* scratch) {
+                                        const RequantRowParams& params, uint8_t* y) {
   const DwGeom& g = p.g;
   const int64_t ng = p.groups;
   const RequantRow rq = requant_consts(params);
@@ -156,8 +180,8 @@ QF_DW_TARGET void depthwise_fused_plane(const DwFusedPlan& p, const uint8_t* x, 
       wq[i * ng + q] = static_cast<int32_t>(d);
     }
   if (p.flat) {
-    pad_plane_avx512(x, p.H, p.W, p.pt, p.pl, g, pad, flip, scratch);
-    ng == 1 ? flat_steps<1>(p, scratch, wq, rq, y) : flat_steps<2>(p, scratch, wq, rq, y);
+    if (flip) ng == 1 ? flat_steps<1, true>(p, x, pad, flip, wq, rq, y) : flat_steps<2, true>(p, x, pad, flip, wq, rq, y);
+    else ng == 1 ? flat_steps<1, false>(p, x, pad, flip, wq, rq, y) : flat_steps<2, false>(p, x, pad, flip, wq, rq, y);
   } else {
     if (flip) ng == 1 ? row_steps<1, true>(p, x, pad, flip, wq, rq, y) : row_steps<2, true>(p, x, pad, flip, wq, rq, y);
     else ng == 1 ? row_steps<1, false>(p, x, pad, flip, wq, rq, y) : row_steps<2, false>(p, x, pad, flip, wq, rq, y);

@@ -242,12 +242,10 @@ void depthwise_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const
                      make_dw_fused_plan(d, g.H, g.W, g.pt, g.pl, &fp);
   auto plane = [&](int64_t nc) {
     const int64_t c = nc % g.C;
-    Scratch& s = scratch();
-    if (fused) {
-      if (fp.flat) s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
+    if (fused)
       return depthwise_fused_plane(fp, x + nc * g.H * g.W, L.A.data() + c * L.Kp, L.pad_u8, flip, L.rq[static_cast<size_t>(c)],
-                                   y + nc * g.OH * g.OW, s.panel.data());
-    }
+                                   y + nc * g.OH * g.OW);
+    Scratch& s = scratch();
     s.C.resize(static_cast<size_t>(std::min(rows, g.OH) * g.OW));
     s.panel.resize(static_cast<size_t>(d.Hp * d.Wp + kDepthwiseSlack));
     pad_plane(isa, x + nc * g.H * g.W, g.H, g.W, g.pt, g.pl, d, L.pad_u8, flip, s.panel.data());
