@@ -53,6 +53,7 @@ void enable_blocked_conv(QLayer& L, int64_t Cg, int64_t kh, int64_t kw, int64_t 
   // The tiles want 16 k-groups a fixed stride apart: 16 channel groups of one tap, planes apart. So the
   // tile copy runs K tap-major, (i, j, channel group), and only where channel groups fill whole chunks.
   // 4 or 8 channel groups (16 / 32 channels) make 16- / 32-byte chunks.
+  if (cpu_has_amx() && shifted_rows_fit(b)) b.amx = make_amx_weights(b.A.data(), L.M, b.Kp);  // k-groups in their own order
   if (cpu_has_amx() && !b.phase_bytes && amx_channel_chunks(b.C4)) {
     std::vector<int64_t> order;
     for (int64_t i = 0; i < b.kh; ++i)
@@ -85,7 +86,8 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
   const int64_t cols = g.OH * Wq, nblocks = (cols + kPanelCols - 1) / kPanelCols;
   // Pixels per plane: the last block's farthest tap must stay inside its own plane.
   const int64_t reach = pg.shift(pg.kh - 1, pg.kw - 1);
-  const int64_t px = std::max(pg.Hq * Wq, nblocks * kPanelCols + reach);
+  const bool shifted = !bw.amx.empty() && amx_active(isa) && shifted_rows_fit(bw);
+  const int64_t px = std::max({pg.Hq * Wq, nblocks * kPanelCols + reach, shifted ? shifted_rows_pixels(g, pg) : 0});
   const uint8_t flip = L.in.is_signed ? 0x80 : 0, pad = L.pad_u8;
   const bool par = N * g.OH * g.OW * g.M * g.K() > parallel_macs(isa);
 
@@ -94,6 +96,7 @@ void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, co
   std::vector<uint8_t, RecyclingAllocator<uint8_t>> buf(static_cast<size_t>(N * C4 * P * px * 4));
   const BlockedInput input(g, pg, flip, pad, px);
   run_items(N * C4, par, [&](int64_t nc) { input.copy(x, nc / C4, nc % C4, buf.data() + nc * P * px * 4); });
+  if (shifted) return shifted_rows_conv_run(isa, L, g, pg, px, buf.data(), N, static_cast<uint8_t*>(yv), residual, yq);
 
   // 2. k-group q = (channel group, i, j) reads at this byte offset from the column's own pixel.
   std::vector<int64_t> off(static_cast<size_t>(bw.Kp / 4));

@@ -34,6 +34,18 @@ bool amx_channel_chunks(int64_t C4);
 // Whether qconv_run takes the blocked path for this geometry. QFORGE_RT_BLOCKED=0 turns it off.
 bool blocked_conv_fits(Isa isa, const QLayer& L, const ConvGeom& g);
 
+// The phase-byte form with a 4x4 GEMM kernel (7x7 / 8x8 stride-2 stems): its channels' 16 taps fill one AMX
+// chunk, so on AMX CPUs enable_blocked_conv keeps a tile copy of its weights and blocked_conv_run hands it to
+// shifted_rows_conv_run (conv_shifted_rows.cpp), which reads the phase planes `phases` ([N][C][px][4], px
+// pixels per plane) through row-shifted copies.
+bool shifted_rows_fit(const BlockedWeights& b);
+struct PhaseGeom;
+void shifted_rows_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, const PhaseGeom& pg, int64_t px, const uint8_t* phases, int64_t N,
+                           uint8_t* y, const float* residual, uint8_t* yq);
+// The pixels per phase plane shifted_rows_conv_run reads: its copies' rows reach whole column blocks past the
+// last kept column.
+int64_t shifted_rows_pixels(const ConvGeom& g, const PhaseGeom& pg);
+
 // qconv_run's contract (y [N][M][OH][OW], optional float residual and quantized copy yq) on the blocked path.
 void blocked_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, int64_t N, const uint8_t* x, void* y, const float* residual,
                       uint8_t* yq);
