@@ -18,6 +18,17 @@ namespace {
 void float_avgpool(const Tensor& x, const PoolGeom& g, Tensor& y, int64_t planes) {
   const float* px = x.data<float>();
   float* py = y.data<float>();
+  if (g.kh == g.H && g.kw == g.W && g.OH == 1 && g.OW == 1 && !(g.pt || g.pl || g.pb || g.pr)) {
+    // Global: the window is the plane, in the same order as the loop below (the same sums), without its
+    // per-element bounds checks (MobileNetV2's 1280 x 7 x 7 pool at batch 32: 2.7% of a run before).
+    const int64_t n = g.H * g.W;
+    parallel_for(planes, [&](int64_t p) {
+      double sum = 0;
+      for (int64_t i = 0; i < n; ++i) sum += px[p * n + i];
+      py[p] = static_cast<float>(n ? sum / static_cast<double>(n) : 0.0);
+    });
+    return;
+  }
   parallel_for(planes, [&](int64_t p) {
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
