@@ -23,14 +23,16 @@ namespace {
 // Four blocks (64 columns) at a time in AVX-512: the same byte / word unpacks within each 128-bit lane, then a
 // 4 x 4 transpose of the lanes (lane l of the unpacks is block l). 24 instructions per 256 panel bytes where
 // the SSE form takes 64 (MobileNetV2 at batch 32: the interleave was 7.6% of a run). Returns the blocks done.
+// flip: xored into every byte (0x80: int8 rows become the uint8 values the GEMM reads).
 __attribute__((target("avx512f,avx512bw"))) int64_t interleave_avx512(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld,
-                                                                       uint8_t* panel) {
+                                                                       uint8_t* panel, uint8_t flip) {
   const int64_t nb4 = nb / 4 * 4;
+  const __m512i f = _mm512_set1_epi8(static_cast<char>(flip));
   for (int64_t b = 0; b < nb4; b += 4)
     for (int64_t q = 0; q < Kp / 4; ++q) {
       const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
-      const __m512i r0 = _mm512_loadu_si512(r), r1 = _mm512_loadu_si512(r + ld);
-      const __m512i r2 = _mm512_loadu_si512(r + 2 * ld), r3 = _mm512_loadu_si512(r + 3 * ld);
+      const __m512i r0 = _mm512_xor_si512(_mm512_loadu_si512(r), f), r1 = _mm512_xor_si512(_mm512_loadu_si512(r + ld), f);
+      const __m512i r2 = _mm512_xor_si512(_mm512_loadu_si512(r + 2 * ld), f), r3 = _mm512_xor_si512(_mm512_loadu_si512(r + 3 * ld), f);
       const __m512i a = _mm512_unpacklo_epi8(r0, r1), c = _mm512_unpacklo_epi8(r2, r3);  // columns 0-7 of each block
       const __m512i bb = _mm512_unpackhi_epi8(r0, r1), d = _mm512_unpackhi_epi8(r2, r3);  // columns 8-15
       const __m512i o0 = _mm512_unpacklo_epi16(a, c), o1 = _mm512_unpackhi_epi16(a, c);    // columns 0-3, 4-7
@@ -47,13 +49,14 @@ __attribute__((target("avx512f,avx512bw"))) int64_t interleave_avx512(const uint
   return nb4;
 }
 
-void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t* panel) {
+void interleave(const uint8_t* rows, int64_t Kp, int64_t nb, int64_t ld, uint8_t* panel, uint8_t flip = 0) {
   static const bool avx512 = cpu_supports(Isa::Avx512Vnni);
-  for (int64_t b = avx512 ? interleave_avx512(rows, Kp, nb, ld, panel) : 0; b < nb; ++b)
+  const __m128i f = _mm_set1_epi8(static_cast<char>(flip));
+  for (int64_t b = avx512 ? interleave_avx512(rows, Kp, nb, ld, panel, flip) : 0; b < nb; ++b)
     for (int64_t q = 0; q < Kp / 4; ++q) {
       const uint8_t* r = rows + 4 * q * ld + b * kPanelCols;
       __m128i v[4], o[4];
-      for (int k = 0; k < 4; ++k) v[k] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + k * ld));
+      for (int k = 0; k < 4; ++k) v[k] = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r + k * ld)), f);
       interleave_4x16(v, o);
       __m128i* out = reinterpret_cast<__m128i*>(panel + (b * Kp + 4 * q) * kPanelCols);
       for (int k = 0; k < 4; ++k) _mm_storeu_si128(out + k, o[k]);
@@ -127,17 +130,20 @@ void pack_conv_panel(const uint8_t* x, bool x_signed, const ConvGeom& g, int64_t
   const int64_t K = g.K(), Kp = round_up(K, 4), nb = (ncols + kPanelCols - 1) / kPanelCols, ld = nb * kPanelCols;
   auto& rows = rows_scratch();
   const bool padded = g.pt || g.pl || g.pb || g.pr;
-  // A pointwise conv (1x1, stride 1, no padding) on unsigned inputs without column sums: a chunk's columns
-  // are the same pixels of every channel plane, so the planes are the im2col rows (row k at x + k H W + col0)
-  // and the interleave reads its whole blocks in place; only a last partial block goes through the copy.
-  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !padded && !x_signed && !colsum && K % 4 == 0) {
+  // A pointwise conv (1x1, stride 1, no padding) without column sums: a chunk's columns are the same pixels
+  // of every channel plane, so the planes are the im2col rows (row k at x + k H W + col0) and the interleave
+  // reads its whole blocks in place, flipping int8 inputs as it goes; only a last partial block goes through the
+  // copy. (Signed inputs took the copy until 2026-11-30: MobileNetV2's expand convs read the linear
+  // bottlenecks' int8 outputs, its largest layer among them.)
+  if (g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && !padded && !colsum && K % 4 == 0) {
     const int64_t HW = g.H * g.W, whole = ncols / kPanelCols, tail = ncols - whole * kPanelCols;
     const uint8_t* x0 = x + group * g.Cg() * HW + col0;
-    interleave(x0, Kp, whole, HW, panel);
+    const uint8_t flip = x_signed ? 0x80 : 0;
+    interleave(x0, Kp, whole, HW, panel, flip);
     if (tail) {
-      rows.assign(static_cast<size_t>(Kp * kPanelCols), 0);
+      rows.assign(static_cast<size_t>(Kp * kPanelCols), flip);  // columns past the chunk: 0 once flipped
       for (int64_t k = 0; k < K; ++k) copy_short(rows.data() + k * kPanelCols, x0 + k * HW + whole * kPanelCols, tail);
-      interleave(rows.data(), Kp, 1, kPanelCols, panel + whole * Kp * kPanelCols);
+      interleave(rows.data(), Kp, 1, kPanelCols, panel + whole * Kp * kPanelCols, flip);
     }
     return;
   }
