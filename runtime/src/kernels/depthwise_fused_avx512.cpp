@@ -20,13 +20,6 @@ namespace {
 constexpr int64_t kMaxGroups = 2;   // kernel widths up to 8
 constexpr int64_t kMaxKernelRows = 64;
 
-// Bits [lo, hi) of a 64-bit mask, clipped to [0, 64).
-uint64_t lanes(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo, hi = hi > 64 ? 64 : hi;
-  if (hi <= lo) return 0;
-  return (hi - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (hi - lo)) - 1) << lo;
-}
-
 // The vpermb indices of one step: lane t's 4 bytes for taps 4q .. 4q+3 of a kernel row, from rel[t] (the
 // offset of the lane's tap 0 from the step's base); taps past kw read byte 0 against a weight of 0.
 void put_indices(const int64_t* rel, int64_t n, const DwGeom& g, int64_t q, uint8_t* b) {
@@ -68,7 +61,7 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
       for (int64_t i = 0; i < g.kh; ++i) {
         const int64_t start = (p0 / g.OW * g.sh + i * g.dh - pt) * W + p0 % g.OW * g.sw - pl + lo;
         p.base.push_back(start);
-        p.masks.push_back(lanes(-start, H * W - start));
+        p.masks.push_back(byte_lanes(-start, H * W - start));
         for (int64_t q = 0; q < p.groups; ++q) {
           uint64_t v = 0;
           for (int64_t t = 0; t < 16; ++t)
@@ -97,7 +90,7 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
   for (int64_t q = 0; q < p.groups; ++q) put_indices(rel, 16, g, q, p.idx.data() + 64 * q);
   for (int64_t ow0 = 0; ow0 < g.OW; ow0 += 16) {
     const int64_t col0 = ow0 * g.sw - pl;
-    p.masks.push_back(lanes(-col0, W - col0));
+    p.masks.push_back(byte_lanes(-col0, W - col0));
   }
   *plan = std::move(p);
   return true;
@@ -132,7 +125,7 @@ QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad
 }
 
 // Flip: int8 input (bytes ^ 0x80 are its uint8 values); unsigned inputs (after a ReLU, most of MobileNetV2's)
-// skip that xor, one of the ~8 vector ops per kernel row.
+// skip that xor, one of the five vector ops per kernel row.
 template <int NG, bool Flip>
 QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad, uint8_t flip, const int32_t* wq, const RequantRow& rq,
                             uint8_t* y) {

@@ -54,14 +54,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni,avx512vbmi"))) void depthwise
 }
 
 namespace {
-// Bits [lo, hi) of a 64-bit mask, clipped to [0, 64).
-__mmask64 lanes(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo, hi = hi > 64 ? 64 : hi;
-  if (hi <= lo) return 0;
-  return (hi - lo >= 64 ? ~__mmask64{0} : (__mmask64{1} << (hi - lo)) - 1) << lo;
-}
 __attribute__((target("avx512f,avx512bw"))) void fill_avx512(uint8_t* d, int64_t n, __m512i p) {
-  for (int64_t b = 0; b < n; b += 64) _mm512_mask_storeu_epi8(d + b, lanes(0, n - b), p);
+  for (int64_t b = 0; b < n; b += 64) _mm512_mask_storeu_epi8(d + b, byte_lanes(0, n - b), p);
 }
 }  // namespace
 
@@ -75,7 +69,7 @@ __attribute__((target("avx512f,avx512bw"))) void pad_plane_avx512(const uint8_t*
     uint8_t* row = xp + (h + pt) * g.Wp;
     const uint8_t* src = x + h * W - pl;  // byte b of the row reads src[b] when pl <= b < pl + W
     for (int64_t b = 0; b < g.Wp; b += 64) {
-      const __mmask64 in = lanes(pl - b, pl + W - b), out = lanes(0, g.Wp - b);
+      const __mmask64 in = byte_lanes(pl - b, pl + W - b), out = byte_lanes(0, g.Wp - b);
       const __m512i v = _mm512_xor_si512(_mm512_mask_loadu_epi8(pf, in, src + b), f);  // pad ^ flip ^ flip = pad
       _mm512_mask_storeu_epi8(row + b, out, v);
     }
