@@ -1,6 +1,7 @@
 #include "kernels/epilogue.h"
 
 #include <cstddef>
+#include <vector>
 
 #include "kernels/quantize.h"
 
@@ -23,6 +24,19 @@ void float_row(const int32_t* c, int64_t n, int32_t off, float s, float b, const
   else relu ? float_row_t<false, true>(c, n, off, s, b, r, o) : float_row_t<false, false>(c, n, off, s, b, r, o);
 }
 
+// The per-row requantization constants of a Quantized epilogue for the AVX-512 rows: Epilogue::rq when the
+// layer worked them out at load, else worked out here into `own` (an Epilogue made without a QLayer); null
+// when a multiplier's shift is out of the AVX-512 form's range (the scalar loop takes those).
+const RequantRowParams* row_params(const Epilogue& e, int64_t M, std::vector<RequantRowParams>& own) {
+  if (e.rq) return e.rq;
+  for (int64_t m = 0; m < M; ++m) {
+    if (!requant_avx512_shift_ok(e.mult[m])) return nullptr;
+    own.push_back(requant_row_params(e.row_offset ? e.row_offset[m] : 0, e.mult[m], e.bias_fixed ? e.bias_fixed[m] : 0, e.zp, e.lo,
+                                     e.row_hi ? e.row_hi[m] : e.hi));
+  }
+  return own.data();
+}
+
 // The fused QuantizeLinear of n floats (Epilogue::qout), in the output type [q_lo, q_hi] implies.
 void quantize_to(const Epilogue& e, const float* v, int64_t n, uint8_t* q) {
   if (e.q_lo < 0) quantize_f32(v, n, e.q_scale, e.q_zp, e.q_lo, e.q_hi, reinterpret_cast<int8_t*>(q));
@@ -32,10 +46,13 @@ void quantize_to(const Epilogue& e, const float* v, int64_t n, uint8_t* q) {
 
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs) {
-  if (isa == Isa::Avx512Vnni && e.kind == Epilogue::Quantized && e.rq && cs == 1 && !e.row_wzp) {
-    const EpilogueSegment all{0, N, 0};
-    requant_rows_avx512(C, ldc, M, &all, 1, e.rq, static_cast<uint8_t*>(out), rs);
-    return;
+  if (isa == Isa::Avx512Vnni && e.kind == Epilogue::Quantized && cs == 1 && !e.row_wzp) {
+    std::vector<RequantRowParams> own;
+    if (const RequantRowParams* rq = row_params(e, M, own)) {
+      const EpilogueSegment all{0, N, 0};
+      requant_rows_avx512(C, ldc, M, &all, 1, rq, static_cast<uint8_t*>(out), rs);
+      return;
+    }
   }
   for (int64_t m = 0; m < M; ++m) {
     const int32_t off = e.row_offset ? e.row_offset[m] : 0, wzp = e.row_wzp ? e.row_wzp[m] : 0;
@@ -50,9 +67,6 @@ void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int
         const FixedMultiplier fm = e.mult[m];
         const int64_t bf = e.bias_fixed ? e.bias_fixed[m] : 0;
         const int32_t hi = e.row_hi ? e.row_hi[m] : e.hi;
-        if (isa == Isa::Avx512Vnni && cs == 1 && !wzp &&
-            requant_row_avx512(c, N, off, fm, bf, e.zp, e.lo, hi, e.out_signed, static_cast<uint8_t*>(out) + m * rs))
-          break;
         if (e.out_signed) {
           int8_t* o = static_cast<int8_t*>(out) + m * rs;
           for (int64_t n = 0; n < N; ++n)
@@ -96,8 +110,10 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
       float_rows_avx512(e, C, ldc, M, seg, nseg, static_cast<float*>(out), rs);
       return;
     }
-    if (e.kind == Epilogue::Quantized && e.rq) {
-      requant_rows_avx512(C, ldc, M, seg, nseg, e.rq, static_cast<uint8_t*>(out), rs);
+    std::vector<RequantRowParams> own;
+    const RequantRowParams* rq = e.kind == Epilogue::Quantized ? row_params(e, M, own) : nullptr;
+    if (rq) {
+      requant_rows_avx512(C, ldc, M, seg, nseg, rq, static_cast<uint8_t*>(out), rs);
       return;
     }
   }

@@ -61,12 +61,8 @@ void run_epilogue_segments(Isa isa, const Epilogue& e, const int32_t* C, int64_t
 void float_row_avx512(const int32_t* c, int64_t n, int32_t off, float s, float b, const float* r, bool relu, float* o,
                       const Epilogue& e, uint8_t* qo);
 
-// One row of the Quantized epilogue in AVX-512; false when it cannot (degenerate shift).
-bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
-                        int32_t hi, bool out_signed, void* out);
-
-// The same over M rows of segments (run_epilogue_segments), from each row's constants worked out beforehand
-// (Epilogue::rq).
+// The Quantized epilogue (without weight zero points) in AVX-512 over M rows of segments (run_epilogue's rows
+// are one segment), from each row's constants (Epilogue::rq or worked out by the caller).
 void requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg, const RequantRowParams* rq,
                          uint8_t* out, int64_t rs);
 void float_rows_avx512(const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,

@@ -50,13 +50,6 @@ QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n,
 }
 }  // namespace
 
-QF_AVX512 bool requant_row_avx512(const int32_t* c, int64_t n, int32_t off, FixedMultiplier fm, int64_t bias, int32_t zp, int32_t lo,
-                                  int32_t hi, bool, void* out) {
-  if (!requant_avx512_shift_ok(fm)) return false;  // the scalar path handles the degenerate shifts
-  requant_span(requant_consts(off, fm, bias, zp, lo, hi), c, n, static_cast<uint8_t*>(out));
-  return true;
-}
-
 QF_AVX512 void requant_rows_avx512(const int32_t* C, int64_t ldc, int64_t M, const EpilogueSegment* seg, int64_t nseg,
                                    const RequantRowParams* rq, uint8_t* out, int64_t rs) {
   for (int64_t m = 0; m < M; ++m) {

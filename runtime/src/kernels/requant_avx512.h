@@ -2,9 +2,8 @@
 // and the depthwise kernel that requantizes in registers (depthwise_fused_avx512.cpp): a float estimate (one
 // fused multiply-add) rounded and screened (screen_round); the rare unsure lane is redone exactly --
 // multiplied into int64 as even and odd lanes (vpmuldq), rounded half to even (round_clamp), clamped, merged
-// back. Bit-identical to requantize() in requant.h either way.
-// Files that include it are compiled with -ffp-contract=off (runtime/CMakeLists.txt) so the constants are the
-// same roundings everywhere.
+// back. Bit-identical to requantize() in requant.h either way. The constants are worked out in one place,
+// requant_row_params (requant.cpp), and only broadcast here.
 #pragma once
 #include <immintrin.h>
 
@@ -16,7 +15,8 @@
 
 namespace qfrt {
 
-// One output channel's requantization constants, set up once per row (or plane), not per step.
+// One output channel's requantization constants (RequantRowParams, broadcast), set up once per row (or plane),
+// not per step.
 struct RequantRow {
   __m512i voff, vm, vb, half_m1, vlo, vhi, vzp;
   __m128i sh;
@@ -28,10 +28,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_c
           _mm512_set1_epi64(p.lo_zp),  _mm512_set1_epi64(p.hi_zp), _mm512_set1_epi32(p.zp),   _mm_cvtsi32_si128(p.shift),
           _mm512_set1_ps(p.fm),        _mm512_set1_ps(p.fb),       _mm512_set1_ps(p.flo),     _mm512_set1_ps(p.fhi),
           _mm512_set1_ps(p.thr)};
-}
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_consts(int32_t off, FixedMultiplier fm, int64_t bias,
-                                                                                      int32_t zp, int32_t lo, int32_t hi) {
-  return requant_consts(requant_row_params(off, fm, bias, zp, lo, hi));
 }
 
 // The exact int64 requantization of 16 sums v' (offset already added), zero point included.
