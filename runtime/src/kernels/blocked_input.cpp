@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/cpu.h"
+#include "kernels/byte_lanes.h"
 #include "kernels/gemm.h"
 
 namespace qfrt {
@@ -150,7 +151,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void gather_planes(const 
                                                                            const PhaseGeom& pg, const uint8_t* x, int64_t n, int64_t c0,
                                                                            uint8_t flip, uint8_t pad, int64_t px, uint8_t* planes) {
   const int64_t S = pg.S, Wq = pg.Wq, steps = G[0].steps;
-  const __mmask64 lm = g.W >= 64 ? ~__mmask64{0} : (__mmask64{1} << g.W) - 1;
+  const __mmask64 lm = byte_lanes(0, g.W);
   const __m512i f = _mm512_set1_epi8(static_cast<char>(flip)), p = _mm512_set1_epi8(static_cast<char>(pad));
   // Words i of (ab, cd) interleaved: output pixel i holds channels 0-1 from ab and 2-3 from cd.
   alignas(64) static const uint16_t kLo[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,

@@ -37,9 +37,14 @@ void shifted_rows_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, const Ph
   const int64_t items_per_image = (OH + kRowsPerItem - 1) / kRowsPerItem, plane_out = OH * OW;
   const size_t esz = L.out.elem_size();
   const bool par = N * OH * OW * M * g.K() > parallel_macs(isa);
+  // A channel's V rows are vchan bytes apart in every item (the last one may use fewer): the tiles' chunk c
+  // starts c * vchan past the row's own.
+  const int64_t vchan = (kRowsPerItem + kh - 1) * kw * Wr * 4;
+  std::vector<int64_t> chunk_off(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) chunk_off[static_cast<size_t>(c)] = c * vchan;
   run_items(N * items_per_image, par, [&](int64_t it) {
     const int64_t n = it / items_per_image, oh0 = it % items_per_image * kRowsPerItem, rows = std::min(kRowsPerItem, OH - oh0);
-    const int64_t R = rows + kh - 1, vchan = R * kw * Wr * 4;  // V rows of one channel
+    const int64_t R = rows + kh - 1;  // V rows of one channel this item reads
     thread_local std::vector<uint8_t, RecyclingAllocator<uint8_t>> V;
     thread_local std::vector<int32_t, RecyclingAllocator<int32_t>> Cs;
     V.resize(static_cast<size_t>(C * vchan));
@@ -51,8 +56,6 @@ void shifted_rows_conv_run(Isa isa, const QLayer& L, const ConvGeom& g, const Ph
         for (int64_t j = 0; j < kw; ++j)
           std::memcpy(V.data() + c * vchan + (r * kw + j) * Wr * 4, phases + ((n * C + c) * px + (oh0 + r) * pg.Wq + j) * 4,
                       static_cast<size_t>(Wr * 4));
-    std::vector<int64_t> chunk_off(static_cast<size_t>(C));
-    for (int64_t c = 0; c < C; ++c) chunk_off[static_cast<size_t>(c)] = c * vchan;
     for (int64_t oh = oh0; oh < oh0 + rows; ++oh) {
       const AmxSource src{V.data() + (oh - oh0) * kw * Wr * 4, kPanelCols * 4, Wr * 4, chunk_off.data()};
       gemm_u8s8_amx(bw.amx, 0, M, src, nb, Cs.data(), Wr);

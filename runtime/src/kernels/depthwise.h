@@ -13,14 +13,6 @@ namespace qfrt {
 
 constexpr int64_t kDepthwiseSlack = 64;
 
-// Bits [lo, hi) of a 64-bit mask, clipped to [0, 64): the bytes of a 64-byte load or store that fall inside a
-// row or plane (`lanes(-start, n - start)` for a load from `start` of an n-byte row).
-inline uint64_t byte_lanes(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo, hi = hi > 64 ? 64 : hi;
-  if (hi <= lo) return 0;
-  return (hi - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (hi - lo)) - 1) << lo;
-}
-
 struct DwGeom {
   int64_t Hp = 0, Wp = 0;  // padded plane
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;

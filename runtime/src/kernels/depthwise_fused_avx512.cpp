@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "kernels/byte_lanes.h"
 #include "kernels/depthwise.h"
 #include "kernels/requant_avx512.h"
 

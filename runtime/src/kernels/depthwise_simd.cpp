@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "kernels/byte_lanes.h"
 #include "kernels/depthwise.h"
 
 namespace qfrt {

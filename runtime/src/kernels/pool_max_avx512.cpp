@@ -10,14 +10,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/byte_lanes.h"
 #include "kernels/pool_q.h"
 
 namespace qfrt {
 
 namespace {
 #define QF_POOL_TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
-
-__mmask64 first_lanes(int64_t n) { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
 
 template <bool Signed> QF_POOL_TARGET inline __m512i vmax(__m512i a, __m512i b) {
   return Signed ? _mm512_max_epi8(a, b) : _mm512_max_epu8(a, b);
@@ -40,7 +39,7 @@ template <class T, int SW> QF_POOL_TARGET void pool_plane(const T* xt, const Poo
   for (int64_t oh = 0; oh < g.OH; ++oh) {
     const int64_t i0 = std::max<int64_t>(0, oh * g.sh - g.pt), i1 = std::min<int64_t>(g.H, oh * g.sh - g.pt + g.kh);
     for (int64_t w = 0; w < W; w += 64) {
-      const __mmask64 k = first_lanes(W - w);
+      const __mmask64 k = byte_lanes(0, W - w);
       __m512i v = low;
       for (int64_t ih = i0; ih < i1; ++ih) v = vmax<S>(v, _mm512_mask_loadu_epi8(low, k, x + ih * W + w));
       _mm512_mask_storeu_epi8(r + w, k, v);
@@ -56,7 +55,7 @@ template <class T, int SW> QF_POOL_TARGET void pool_plane(const T* xt, const Poo
           m = vmax<S>(m, _mm512_permutex2var_epi8(_mm512_loadu_si512(p), pick, _mm512_loadu_si512(p + 64)));
         }
       }
-      _mm512_mask_storeu_epi8(out + ow0, first_lanes(OW - ow0), m);
+      _mm512_mask_storeu_epi8(out + ow0, byte_lanes(0, OW - ow0), m);
     }
   }
 }
