@@ -1,8 +1,10 @@
 // qforge-rt-bench-lowbit: one large conv layer on one thread, int8 (vpdpbusd) against the bit-serial
 // kernel at W4A4, W2A2 and binary x 1-bit, and sign-select (binary weights x 8-bit activations). Prints per kernel the layer time (im2col, planes, GEMM,
-// requantization) and the GEMM alone, as MACs per cycle of the core's clock, measured with a chain of
-// dependent adds (the peak is 128 int8 MACs / cycle for vpdpbusd, 1024 for AMX's tdpbsud, ~690 binary MACs / cycle
-// for xnor + popcount). The int8 rows without "AMX" run the VNNI kernels; the AMX rows appear on CPUs that have it.
+// requantization) and the GEMM alone, as MACs per cycle of the core's clock and ("vs loop": the GEMM, or the
+// layer for the blocked rows, which have no separate GEMM) as a fraction of the bare loop of the kernel's
+// instruction measured at the start of the run (tools/cpu_peak.h: vpdpbusd for int8, tdpbsud for
+// the AMX rows, xnor + vpopcntq for the bit kernels, whose MACs are counted as binary MACs: bits x bits each).
+// The int8 rows without "AMX" run the VNNI kernels; the AMX rows appear on CPUs that have it.
 //   qforge-rt-bench-lowbit [C M H W [reps]]      default 128 128 28 28 20 (3x3, pad 1)
 #include <algorithm>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "core/cpu.h"
+#include "cpu_peak.h"
 #include "kernels/bitserial.h"
 #include "kernels/channel_bits.h"
 #include "kernels/conv_blocked.h"
@@ -22,23 +25,6 @@
 using namespace qfrt;
 
 namespace {
-// The core's real clock: a chain of dependent integer adds retires one add per cycle, so adds per
-// second is cycles per second (boost included, which /proc/cpuinfo's nominal MHz on this VM is not).
-double measured_ghz() {
-  constexpr int64_t kIters = 20'000'000;  // x 10 adds
-  double best = 0;
-  for (int round = 0; round < 5; ++round) {
-    uint64_t x = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < kIters; ++i)
-      asm volatile("add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
-                   "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0"
-                   : "+r"(x));
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, 10.0 * kIters / s / 1e9);
-  }
-  return best;
-}
 template <class F> double best_ms(int reps, F f) {
   f();
   double best = 1e30;
@@ -60,11 +46,14 @@ int main(int argc, char** argv) {
   ConvGeom g;
   g.C = C, g.H = H, g.W = W, g.M = M, g.kh = g.kw = 3, g.pt = g.pl = g.pb = g.pr = 1, g.OH = H, g.OW = W;
   const int64_t K = g.K(), cols = H * W, Kp = round_up(K, 4), nb = (cols + kPanelCols - 1) / kPanelCols;
-  const double macs = static_cast<double>(M) * K * cols, ghz = measured_ghz();
+  const qfrt_bench::CpuPeak peak = qfrt_bench::measure_cpu_peak();
+  const double macs = static_cast<double>(M) * K * cols, ghz = peak.ghz;
   const Isa isa = active_isa();
   std::printf("conv %lldx%lldx%lldx%lld 3x3 pad 1 -> %lld channels: %.1f MMAC, one thread, ISA %s, clock %.3f GHz (measured)\n",
               (long long)1, (long long)C, (long long)H, (long long)W, (long long)M, macs / 1e6, isa_name(isa), ghz);
-  std::printf("%-18s %10s %10s %12s %10s %12s\n", "kernel", "layer ms", "GMAC/s", "MAC/cycle", "GEMM ms", "MAC/cycle");
+  std::printf("bare loops now: vpdpbusd %.0f GMAC/s (%.0f MAC/cycle), tdpbsud %.0f GMAC/s, xnor+vpopcntq %.0f binary GMAC/s\n",
+              peak.vnni_gmacs, peak.vnni_gmacs / ghz, peak.amx_gmacs, peak.xnor_gmacs);
+  std::printf("%-20s %9s %8s %10s %9s %10s %9s\n", "kernel", "layer ms", "GMAC/s", "MAC/cycle", "GEMM ms", "MAC/cycle", "vs loop");
   std::mt19937 rng(1);
   struct Cfg {
     const char* name;
@@ -119,8 +108,15 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> x(static_cast<size_t>(C * H * W)), y(static_cast<size_t>(M * cols));
     for (auto& v : x) v = static_cast<uint8_t>(c.xnor ? 2 * (xd(rng) & 1) : xd(rng));
     const double layer = best_ms(reps, [&] { qconv_run(isa, L, g, 1, x.data(), y.data()); });
+    // A time as a fraction of the bare loop of the kernel's instruction: a bit kernel does wbits x abits
+    // binary MACs per MAC (sign-select, 8-bit activations, is read against vpdpbusd).
+    const bool bit_kernel = c.wbits < 8 && c.abits < 8;
+    const double loop_gmacs = c.amx ? peak.amx_gmacs : bit_kernel ? peak.xnor_gmacs : peak.vnni_gmacs;
+    const double bin_macs = bit_kernel ? macs * c.wbits * c.abits : macs;
+    auto of_loop = [&](double ms) { return bin_macs / (ms * 1e6) / loop_gmacs; };
     if (c.blocked) {  // no separate GEMM: it reads the blocked input in place
-      std::printf("%-18s %10.3f %10.1f %12.1f %10s %12s\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), "-", "-");
+      std::printf("%-20s %9.3f %8.1f %10.1f %9s %10s %8.0f%%\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), "-", "-",
+                  100 * of_loop(layer));
       continue;
     }
     // The GEMM alone on a panel packed once.
@@ -146,8 +142,13 @@ int main(int argc, char** argv) {
       else if (c.amx) gemm_u8s8_amx(L.amx, 0, M, AmxSource{panel.data(), Kp * kPanelCols, 64, nullptr}, nb, Cm.data(), nb * kPanelCols);
       else gemm_u8s8(isa, GemmArgs{L.A.data(), M, Kp, panel.data(), nb, Cm.data(), nb * kPanelCols});
     });
-    std::printf("%-18s %10.3f %10.1f %12.1f %10.3f %12.1f\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,
-                macs / (gemm * 1e-3) / (ghz * 1e9));
+    std::printf("%-20s %9.3f %8.1f %10.1f %9.3f %10.1f %8.0f%%\n", c.name, layer, macs / layer / 1e6, macs / (layer * 1e-3) / (ghz * 1e9), gemm,
+                macs / (gemm * 1e-3) / (ghz * 1e9), 100 * of_loop(gemm));
   }
+  // Again at the end: on a shared VM the loops' rates drift during the run, and the columns above assume
+  // the first reading.
+  const qfrt_bench::CpuPeak after = qfrt_bench::measure_cpu_peak();
+  std::printf("bare loops at the end: vpdpbusd %.0f GMAC/s, tdpbsud %.0f GMAC/s, xnor+vpopcntq %.0f binary GMAC/s\n", after.vnni_gmacs,
+              after.amx_gmacs, after.xnor_gmacs);
   return 0;
 }

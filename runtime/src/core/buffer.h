@@ -24,4 +24,17 @@ template <class T> struct RecyclingAllocator {
   template <class U> bool operator!=(const RecyclingAllocator<U>&) const noexcept { return false; }
 };
 
+// Long-lived arrays the kernels stream with 64-byte loads (packed weights): 64-byte aligned, so no row of a
+// tile or vector load straddles two cache lines. Plain new/delete underneath, no recycling.
+template <class T> struct AlignedAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+  AlignedAllocator() = default;
+  template <class U> AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
+  void deallocate(T* p, size_t) noexcept { ::operator delete(p, kAlign); }
+  template <class U> bool operator==(const AlignedAllocator<U>&) const noexcept { return true; }
+  template <class U> bool operator!=(const AlignedAllocator<U>&) const noexcept { return false; }
+};
+
 }  // namespace qfrt

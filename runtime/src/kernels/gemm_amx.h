@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/buffer.h"
+
 namespace qfrt {
 
 constexpr int64_t kAmxChunk = 64;  // bytes of K per tile row (16 k-groups)
@@ -23,7 +25,7 @@ constexpr int64_t kAmxPanelSlack = (kAmxChunk / 4 - 1) * 64;
 struct AmxWeights {
   int64_t M = 0, Kq = 0;   // Kq: K rounded up to the chunk; Kq == 0: not prepared
   int64_t chunk = kAmxChunk;  // bytes of K per tile row: 64, 32 or 16
-  std::vector<int8_t> A;   // [M + 16][Kq]
+  std::vector<int8_t, AlignedAllocator<int8_t>> A;   // [M + 16][Kq], 64-byte aligned: tile rows on whole cache lines
   bool empty() const { return Kq == 0; }
 };
 
