@@ -19,10 +19,13 @@
 # A MODELS entry ckpt:PATH is a qforge float checkpoint of a Fashion-MNIST model (e.g. the ResNet-20 of
 # bench/train_resnet20.sh) instead: exported to ONNX, quantized by qforge ptq on the first CALIB training images,
 # timed on Fashion-MNIST test images (1x28x28), the same for every engine.
-# Also prints the table from each engine's fastest run (min), the outputs' agreement and the load average: on a
+# Also prints per round the ratio against the faster peer of the same round with the machine's bare-loop rates
+# then (qforge-rt-peak: on a shared VM the AMX and VNNI rates swing 2x as another tenant comes and goes on the
+# core's sibling thread, and every engine here uses them), the table from each engine's fastest run (min), the
+# outputs' agreement and the load average: on a
 # loaded machine the OpenMP peers' medians (PyTorch) suffer most, since every layer waits for the slowest
 # thread. About 3 minutes on 2 cores.
-# Needs build-rt/qforge-rt, tools/ort/node_modules, python3-torch, python3-torchvision, python3-onnx.
+# Needs build-rt/qforge-rt and qforge-rt-peak, tools/ort/node_modules, python3-torch, python3-torchvision, python3-onnx.
 source "$(dirname "$0")/peers/same_allocator.sh"
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
@@ -35,9 +38,11 @@ ADDS_FLAG=() ADDS_KEY=false
 # FALLBACK=qnnpack times PyTorch's qnnpack engine there instead (slow on x86 and, on these random-weight
 # networks, far from the float outputs: not a working peer, so not the default).
 FALLBACK=${FALLBACK:-none}
-RT="$HERE/build-rt/qforge-rt"
+RT="$HERE/build-rt/qforge-rt" PEAK="$HERE/build-rt/qforge-rt-peak"
 PY=/usr/bin/python3
-[ -x "$RT" ] || { echo "runtime_peers: $RT not found (cmake -S runtime -B build-rt && cmake --build build-rt)" >&2; exit 1; }
+for t in "$RT" "$PEAK"; do
+  [ -x "$t" ] || { echo "runtime_peers: $t not found (cmake -S runtime -B build-rt && cmake --build build-rt)" >&2; exit 1; }
+done
 [ -x "$BIN" ] || { echo "runtime_peers: $BIN not found" >&2; exit 1; }
 RUNS1=${RUNS%,*} RUNS32=${RUNS#*,} ROUNDS=${ROUNDS:-3}
 DATA="$WORK/data" FMNIST_DATA="$WORK/data-fashion-mnist"
@@ -111,9 +116,10 @@ YAML
   # The engines take turns in ROUNDS rounds (PyTorch, then qforge-rt and ORT at each batch size), each round
   # 1 / ROUNDS of the runs, so a drift of the machine's speed hits them alike. Per engine the median is the
   # median of its round medians, the min the min of its rounds.
-  rm -f "$WORK/$M.mins" "$WORK/$M.notes" "$WORK/$M.pytorch.rounds" "$WORK"/"$M".rounds.*
+  rm -f "$WORK/$M.mins" "$WORK/$M.notes" "$WORK/$M.pytorch.rounds" "$WORK/$M.peak.rounds" "$WORK"/"$M".rounds.*
   n1=$(( (RUNS1 + ROUNDS - 1) / ROUNDS )) n32=$(( (RUNS32 + ROUNDS - 1) / ROUNDS ))
   for _ in $(seq "$ROUNDS"); do
+    "$PEAK" >> "$WORK/$M.peak.rounds"  # the machine's speed as the round starts
     "$PY" "$HERE/bench/peers/pytorch_runtime.py" "$F" --calib "$D/calib.npy" --input "$D/x1.npy" --input "$D/x32.npy" \
       --runs "$n1,$n32" --threads "$THREADS" --fallback-engine "$FALLBACK" >> "$WORK/$M.pytorch.rounds"
     for B in 1 32; do
@@ -191,6 +197,27 @@ try:
     print("\nWARNING: " + "\nWARNING: ".join(open(f"{w}/{m}.notes").read().splitlines()))
 except FileNotFoundError:
     pass
+# Per round: qforge-rt against the faster int8 peer of the same round (minutes apart at most, so the
+# machine's speed, which swings 2x on a shared VM, is closer to equal than across the whole run).
+peak = [json.loads(l) for l in open(f"{w}/{m}.peak.rounds") if l.strip()]
+def rounds(e, b):
+    return [json.loads(l) for l in open(f"{w}/{m}.rounds.{e}{b}") if l.strip()]
+prs = [json.loads(l) for l in open(f"{w}/{m}.pytorch.rounds") if l.strip()]
+print("\nPer round, qforge-rt / the faster int8 peer of that round (medians), and the bare loops as the round started "
+      "(qforge-rt-peak, GMAC/s: tdpbsud / vpdpbusd):\n")
+print("| round | batch 1 | batch 32 | tdpbsud | vpdpbusd |")
+print("|---|---|---|---|---|")
+paired = {1: [], 32: []}
+for r in range(len(peak)):
+    cells = []
+    for b in (1, 32):
+        p = [j for j in prs if j["batch"] == b][r]
+        best = min(rounds("ort", b)[r]["median_ms"], p["int8_ms"] if p.get("int8_engine") else float("inf"))
+        paired[b].append(rounds("rt", b)[r]["median_ms"] / best)
+        cells.append(f"{paired[b][-1]:.2f}")
+    print(f"| {r + 1} | {cells[0]} | {cells[1]} | {peak[r]['amx_gmacs']:.0f} | {peak[r]['vnni_gmacs']:.0f} |")
+med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
+print(f"| median | {med(paired[1]):.2f} | {med(paired[32]):.2f} | | |")
 print(f"\nqforge-rt vs ORT on the QDQ file ({len(rt)} images): max |diff| {d:.3g} (max |logit| {np.abs(ort).max():.3g}), "
       f"top-1 agrees on {agree}/{len(rt)}; PyTorch int8 vs PyTorch float, top-1 agreement: "
       + ", ".join(f"batch {j['batch']} {j['int8_top1_agrees_with_float']:.0%}, max |diff| {j['int8_max_abs_diff_vs_float']:.3g} ({j['int8_engine']})" if "int8_engine" in j
