@@ -11,7 +11,7 @@
 #include "kernels/fixed_point_avx512.h"
 #include "kernels/pool_q.h"
 
-#define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
 namespace qfrt {
 

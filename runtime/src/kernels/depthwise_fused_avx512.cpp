@@ -98,7 +98,7 @@ bool make_dw_fused_plan(const DwGeom& g, int64_t H, int64_t W, int64_t pt, int64
 }
 
 namespace {
-#define QF_DW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+#define QF_DW_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi")))
 
 // The local copies keep the geometry in registers: the byte stores to y may alias anything, so fields read
 // through the plan would be reloaded after every store.

@@ -13,7 +13,7 @@
 #include "kernels/requant_avx512.h"
 #include "kernels/quantize_avx512.h"
 
-#define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define QF_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
 namespace qfrt {
 

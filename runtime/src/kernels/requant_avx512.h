@@ -23,7 +23,7 @@ struct RequantRow {
   __m512 fm, fb, flo, fhi, thr;  // the float screen: f = (v + off) * fm + fb estimates the output before clamping
 };
 
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_consts(const RequantRowParams& p) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline RequantRow requant_consts(const RequantRowParams& p) {
   return {_mm512_set1_epi32(p.off),    _mm512_set1_epi64(p.mult),  _mm512_set1_epi64(p.bias), _mm512_set1_epi64(p.half_m1),
           _mm512_set1_epi64(p.lo_zp),  _mm512_set1_epi64(p.hi_zp), _mm512_set1_epi32(p.zp),   _mm_cvtsi32_si128(p.shift),
           _mm512_set1_ps(p.fm),        _mm512_set1_ps(p.fb),       _mm512_set1_ps(p.flo),     _mm512_set1_ps(p.fhi),
@@ -31,7 +31,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline RequantRow requant_c
 }
 
 // The exact int64 requantization of 16 sums v' (offset already added), zero point included.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512i requant16_exact(const RequantRow& q, __m512i v) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i requant16_exact(const RequantRow& q, __m512i v) {
   // vpmuldq multiplies the low (even) int32 of each 64-bit lane; the odd ones are shifted down first.
   const __m512i even = round_clamp(_mm512_add_epi64(_mm512_mul_epi32(v, q.vm), q.vb), q.sh, q.half_m1, q.vlo, q.vhi);
   const __m512i odd =
@@ -42,7 +42,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512i requant16_ex
 
 // The outputs of 16 raw sums (the row offset is added here), in [lo, hi]; lanes outside `live` may be
 // anything (their sums are not looked at by the exact path's decision).
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline __m512i requant16(const RequantRow& q, __m512i sums, __mmask16 live) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) inline __m512i requant16(const RequantRow& q, __m512i sums, __mmask16 live) {
   const __m512i v = _mm512_add_epi32(sums, q.voff);
   __mmask16 unsure;
   const __m512i y = screen_round(_mm512_fmadd_ps(_mm512_cvtepi32_ps(v), q.fm, q.fb), q.flo, q.fhi, q.thr, &unsure);
