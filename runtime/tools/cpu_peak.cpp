@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/cpu.h"
+#include "kernels/gemm_amx.h"
 
 namespace qfrt_bench {
 
@@ -88,11 +89,6 @@ QF_VPOP double xnor_gmacs() {
 }
 
 #define QF_AMX __attribute__((target("amx-tile,amx-int8,avx512f")))
-struct TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
 // Four accumulator tiles, two weight and two activation tiles: the GEMM kernel's 2x2 register blocking.
 QF_AMX double amx_gmacs() {
   constexpr int64_t kIters = 200'000;
@@ -104,7 +100,7 @@ QF_AMX double amx_gmacs() {
     for (auto& v : t) v = static_cast<int8_t>(rng() % 57 - 28);
   for (auto& t : b)
     for (auto& v : t) v = static_cast<uint8_t>(rng() % 64);
-  TileConfig cfg;
+  qfrt::AmxTileConfig cfg;
   for (int t = 0; t < 8; ++t) cfg.colsb[t] = 64, cfg.rows[t] = 16;
   _tile_loadconfig(&cfg);
   _tile_loadd(4, a[0], 64);

@@ -1,4 +1,5 @@
-// Masks of the bytes of a 64-byte vector that fall inside a row or plane, for masked loads and stores.
+// Masks of the bytes of a 64-byte vector that fall inside a row or plane, and of the first lanes of a 16-lane
+// (int32 / float) vector, for masked loads and stores.
 #pragma once
 #include <cstdint>
 
@@ -11,5 +12,8 @@ inline uint64_t byte_lanes(int64_t lo, int64_t hi) {
   if (hi <= lo) return 0;
   return (hi - lo >= 64 ? ~uint64_t{0} : (uint64_t{1} << (hi - lo)) - 1) << lo;
 }
+
+// Lanes [0, min(n, 16)) of a 16-lane vector (n >= 0): a row's last, partial step.
+inline uint16_t lanes16(int64_t n) { return n >= 16 ? uint16_t{0xFFFF} : static_cast<uint16_t>((1u << n) - 1); }
 
 }  // namespace qfrt

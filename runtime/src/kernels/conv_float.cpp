@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kernels/byte_lanes.h"
+
 namespace qfrt {
 
 bool conv_float_avx512_supported() { return __builtin_cpu_supports("avx512f"); }
@@ -14,10 +16,7 @@ template <int R>
 __attribute__((target("avx512f"))) void tile(const float* w, const float* bias, const float* col, int64_t K, int64_t P, int64_t m,
                                               int64_t p0, int64_t pr, float* y) {
   __mmask16 mask[4];
-  for (int v = 0; v < 4; ++v) {
-    const int64_t n = std::min<int64_t>(16, std::max<int64_t>(0, pr - 16 * v));
-    mask[v] = static_cast<__mmask16>(n >= 16 ? 0xffff : (1u << n) - 1);
-  }
+  for (int v = 0; v < 4; ++v) mask[v] = lanes16(std::max<int64_t>(0, pr - 16 * v));
   __m512 acc[R][4];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {

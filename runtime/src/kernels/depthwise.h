@@ -40,10 +40,6 @@ void pad_plane_avx512(const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_
 void pad_plane(Isa isa, const uint8_t* x, int64_t H, int64_t W, int64_t pt, int64_t pl, const DwGeom& g, uint8_t pad, uint8_t flip,
                uint8_t* xp);
 
-}  // namespace qfrt
-
-namespace qfrt {
-
 // A depthwise layer with the Quantized epilogue fused into the kernel (AVX-512 VBMI + VNNI): each 16-output
 // step's sums are requantized in registers and stored as bytes, so no int32 plane goes to memory and back,
 // and no padded copy of the plane is made: loads are masked to the input and the gathered bytes of taps

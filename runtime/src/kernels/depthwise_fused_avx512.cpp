@@ -119,8 +119,7 @@ QF_DW_TARGET void flat_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad
         acc = _mm512_dpbusd_epi32(acc, _mm512_mask_permutexvar_epi8(vpad, valid[q], _mm512_loadu_si512(ix + 64 * q), v),
                                   _mm512_set1_epi32(wq[i * NG + q]));
     }
-    const int64_t n = std::min<int64_t>(16, total - 16 * s);
-    const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
+    const __mmask16 live = lanes16(total - 16 * s);
     _mm512_mask_cvtepi32_storeu_epi8(y + 16 * s, live, requant16(rq, acc, live));
   }
 }
@@ -152,8 +151,7 @@ QF_DW_TARGET void row_steps(const DwFusedPlan& p, const uint8_t* x, uint8_t pad,
         for (int q = 0; q < NG; ++q)
           acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(idx[q], v), _mm512_set1_epi32(wq[i * NG + q]));
       }
-      const int64_t n = std::min<int64_t>(16, OW - ow0);
-      const __mmask16 live = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1);
+      const __mmask16 live = lanes16(OW - ow0);
       _mm512_mask_cvtepi32_storeu_epi8(yr + ow0, live, requant16(rq, acc, live));
     }
   }

@@ -24,17 +24,11 @@ void float_row(const int32_t* c, int64_t n, int32_t off, float s, float b, const
   else relu ? float_row_t<false, true>(c, n, off, s, b, r, o) : float_row_t<false, false>(c, n, off, s, b, r, o);
 }
 
-// The per-row requantization constants of a Quantized epilogue for the AVX-512 rows: Epilogue::rq when the
-// layer worked them out at load, else worked out here into `own` (an Epilogue made without a QLayer); null
-// when a multiplier's shift is out of the AVX-512 form's range (the scalar loop takes those).
+// The per-row requantization constants for the AVX-512 rows: Epilogue::rq when the layer worked them out at
+// load, else worked out here into `own` (an Epilogue made without a QLayer); null where the scalar loop runs.
 const RequantRowParams* row_params(const Epilogue& e, int64_t M, std::vector<RequantRowParams>& own) {
   if (e.rq) return e.rq;
-  for (int64_t m = 0; m < M; ++m) {
-    if (!requant_avx512_shift_ok(e.mult[m])) return nullptr;
-    own.push_back(requant_row_params(e.row_offset ? e.row_offset[m] : 0, e.mult[m], e.bias_fixed ? e.bias_fixed[m] : 0, e.zp, e.lo,
-                                     e.row_hi ? e.row_hi[m] : e.hi));
-  }
-  return own.data();
+  return requant_rows_params(e, M, own) ? own.data() : nullptr;
 }
 
 // The fused QuantizeLinear of n floats (Epilogue::qout), in the output type [q_lo, q_hi] implies.
@@ -43,6 +37,15 @@ void quantize_to(const Epilogue& e, const float* v, int64_t n, uint8_t* q) {
   else quantize_f32(v, n, e.q_scale, e.q_zp, e.q_lo, e.q_hi, q);
 }
 }  // namespace
+
+bool requant_rows_params(const Epilogue& e, int64_t M, std::vector<RequantRowParams>& out) {
+  for (int64_t m = 0; m < M; ++m)
+    if (!requant_avx512_shift_ok(e.mult[m])) return false;
+  for (int64_t m = 0; m < M; ++m)
+    out.push_back(requant_row_params(e.row_offset ? e.row_offset[m] : 0, e.mult[m], e.bias_fixed ? e.bias_fixed[m] : 0, e.zp, e.lo,
+                                     e.row_hi ? e.row_hi[m] : e.hi));
+  return true;
+}
 
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs) {

@@ -7,6 +7,7 @@
 // (precomputed once per weight), plus -zw[m] * colsum[n] only when weight zero points are nonzero.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "core/cpu.h"
 #include "kernels/requant.h"
@@ -44,6 +45,12 @@ struct Epilogue {
 // everything else, and the reference, is scalar.
 void run_epilogue(Isa isa, const Epilogue& e, const int32_t* C, int64_t ldc, int64_t M, int64_t N, void* out, int64_t rs,
                   int64_t cs);
+
+// The AVX-512 requantization constants of rows [0, M) of a Quantized epilogue (its row_offset, mult,
+// bias_fixed, zp, lo and hi / row_hi; Epilogue::rq is not read), appended to out; false when a multiplier's
+// shift is out of the AVX-512 form's range (the scalar loop takes those rows), with out as it was.
+// prepare_qlayer keeps them as QLayer::rq; run_epilogue works them out for an Epilogue made without one.
+bool requant_rows_params(const Epilogue& e, int64_t M, std::vector<RequantRowParams>& out);
 
 // Output rows that split into segments (a channel-blocked conv chunk: one segment per output row of the
 // map, its wide columns dropped): C columns [c, c + n) of row m go to out + m * rs + o (units of the output

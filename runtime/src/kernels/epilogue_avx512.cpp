@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "kernels/byte_lanes.h"
 #include "kernels/epilogue.h"
 #include "kernels/fixed_point_avx512.h"
 #include "kernels/requant_avx512.h"
@@ -18,12 +19,10 @@
 namespace qfrt {
 
 namespace {
-// Lanes [0, min(left, 16)) of a 16-lane step.
-inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1); }
 
 QF_AVX512 inline void requant_span(const RequantRow& q, const int32_t* c, int64_t n, uint8_t* o) {
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+    const __mmask16 k = lanes16(n - i);
     const __m512i y = requant16(q, _mm512_maskz_loadu_epi32(k, c + i), k);
     // y lies in [lo, hi], the output type's range: the bytes are the same signed or unsigned.
     _mm512_mask_cvtepi32_storeu_epi8(o + i, k, y);
@@ -39,7 +38,7 @@ QF_AVX512 inline void float_span(const FloatRow& f, const int32_t* c, int64_t n,
                                  const QuantizeConsts* q, uint8_t* qo) {
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
+    const __mmask16 k = lanes16(n - i);
     const __m512i acc = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, c + i), f.voff);
     __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), f.vs), f.vb);
     if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, r + i));

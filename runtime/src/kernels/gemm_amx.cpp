@@ -11,15 +11,9 @@
 namespace qfrt {
 
 namespace {
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0, reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // C tiles hold 16 x 16 int32; weight tiles 16 rows x `chunk` bytes, activation tiles chunk / 4 k-groups x 64.
-TileConfig tiles_for(int64_t chunk) {
-  TileConfig t;
+AmxTileConfig tiles_for(int64_t chunk) {
+  AmxTileConfig t;
   for (int i = 0; i < 4; ++i) t.rows[i] = 16, t.colsb[i] = 64;
   for (int i = 4; i < 6; ++i) t.rows[i] = 16, t.colsb[i] = static_cast<uint16_t>(chunk);
   for (int i = 6; i < 8; ++i) t.rows[i] = static_cast<uint8_t>(chunk / 4), t.colsb[i] = 64;
@@ -82,7 +76,7 @@ AmxWeights make_amx_weights(const int8_t* A, int64_t M, int64_t Kp, const std::v
 }
 
 QF_AMX void gemm_u8s8_amx(const AmxWeights& w, int64_t m0, int64_t rows, const AmxSource& s, int64_t nblocks, int32_t* C, int64_t ldc) {
-  static const TileConfig cfg[3] = {tiles_for(16), tiles_for(32), tiles_for(64)};
+  static const AmxTileConfig cfg[3] = {tiles_for(16), tiles_for(32), tiles_for(64)};
   _tile_loadconfig(&cfg[w.chunk == 16 ? 0 : w.chunk == 32 ? 1 : 2]);
   const int64_t Kq = w.Kq, chunk = w.chunk;
   for (int64_t m = 0; m < rows; m += 32) {

@@ -22,6 +22,13 @@ constexpr int64_t kAmxChunk = 64;  // bytes of K per tile row (16 k-groups)
 // (and multiplied by the zero weights there).
 constexpr int64_t kAmxPanelSlack = (kAmxChunk / 4 - 1) * 64;
 
+// The 64-byte block _tile_loadconfig reads (palette 1): per tile its rows and bytes per row.
+struct alignas(64) AmxTileConfig {
+  uint8_t palette = 1, start_row = 0, reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
 struct AmxWeights {
   int64_t M = 0, Kq = 0;   // Kq: K rounded up to the chunk; Kq == 0: not prepared
   int64_t chunk = kAmxChunk;  // bytes of K per tile row: 64, 32 or 16

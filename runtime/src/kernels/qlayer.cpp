@@ -136,13 +136,7 @@ QLayer prepare_qlayer(const QWeights& w, const QInput& in, const std::vector<int
     }
   }
   if (any_wzp) L.row_wzp = w.zp;
-  bool shifts_ok = out.kind == Epilogue::Quantized;
-  for (const FixedMultiplier& fm : L.mult) shifts_ok &= requant_avx512_shift_ok(fm);
-  for (int64_t m = 0; shifts_ok && m < L.M; ++m) {
-    const size_t i = static_cast<size_t>(m);
-    L.rq.push_back(requant_row_params(L.row_offset[i], L.mult[i], L.bias_fixed.empty() ? 0 : L.bias_fixed[i], out.zp, out.lo,
-                                      out.row_hi.empty() ? out.hi : out.row_hi[i]));
-  }
+  if (out.kind == Epilogue::Quantized) requant_rows_params(L.epilogue(0), L.M, L.rq);  // empty where a shift does not fit
   return L;
 }
 
