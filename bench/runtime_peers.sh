@@ -178,7 +178,7 @@ with open(sys.argv[5], "a") as f:
 PY
   done
   "$PY" - "$WORK" "$M" <<'PY'
-import json, sys
+import json, statistics, sys
 import numpy as np
 w, m = sys.argv[1], sys.argv[2]
 rt = np.concatenate([np.load(f"{w}/{m}.rt{b}.npy") for b in (1, 32)])
@@ -199,10 +199,11 @@ except FileNotFoundError:
     pass
 # Per round: qforge-rt against the faster int8 peer of the same round (minutes apart at most, so the
 # machine's speed, which swings 2x on a shared VM, is closer to equal than across the whole run).
-peak = [json.loads(l) for l in open(f"{w}/{m}.peak.rounds") if l.strip()]
-def rounds(e, b):
-    return [json.loads(l) for l in open(f"{w}/{m}.rounds.{e}{b}") if l.strip()]
-prs = [json.loads(l) for l in open(f"{w}/{m}.pytorch.rounds") if l.strip()]
+def lines(path):
+    return [json.loads(l) for l in open(path) if l.strip()]
+peak = lines(f"{w}/{m}.peak.rounds")
+rounds = {(e, b): lines(f"{w}/{m}.rounds.{e}{b}") for e in ("rt", "ort") for b in (1, 32)}
+prs = {b: [j for j in lines(f"{w}/{m}.pytorch.rounds") if j["batch"] == b] for b in (1, 32)}
 print("\nPer round, qforge-rt / the faster int8 peer of that round (medians), and the bare loops as the round started "
       "(qforge-rt-peak, GMAC/s: tdpbsud / vpdpbusd):\n")
 print("| round | batch 1 | batch 32 | tdpbsud | vpdpbusd |")
@@ -211,13 +212,12 @@ paired = {1: [], 32: []}
 for r in range(len(peak)):
     cells = []
     for b in (1, 32):
-        p = [j for j in prs if j["batch"] == b][r]
-        best = min(rounds("ort", b)[r]["median_ms"], p["int8_ms"] if p.get("int8_engine") else float("inf"))
-        paired[b].append(rounds("rt", b)[r]["median_ms"] / best)
+        p = prs[b][r]
+        best = min(rounds["ort", b][r]["median_ms"], p["int8_ms"] if p.get("int8_engine") else float("inf"))
+        paired[b].append(rounds["rt", b][r]["median_ms"] / best)
         cells.append(f"{paired[b][-1]:.2f}")
     print(f"| {r + 1} | {cells[0]} | {cells[1]} | {peak[r]['amx_gmacs']:.0f} | {peak[r]['vnni_gmacs']:.0f} |")
-med = lambda v: sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
-print(f"| median | {med(paired[1]):.2f} | {med(paired[32]):.2f} | | |")
+print(f"| median | {statistics.median(paired[1]):.2f} | {statistics.median(paired[32]):.2f} | | |")
 print(f"\nqforge-rt vs ORT on the QDQ file ({len(rt)} images): max |diff| {d:.3g} (max |logit| {np.abs(ort).max():.3g}), "
       f"top-1 agrees on {agree}/{len(rt)}; PyTorch int8 vs PyTorch float, top-1 agreement: "
       + ", ".join(f"batch {j['batch']} {j['int8_top1_agrees_with_float']:.0%}, max |diff| {j['int8_max_abs_diff_vs_float']:.3g} ({j['int8_engine']})" if "int8_engine" in j
